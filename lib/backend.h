@@ -1,0 +1,87 @@
+/*
+ * backend.h: where repository objects live.  Every destination (local
+ * directory now; coffred and S3 later) implements this small table, and
+ * nothing above it knows which one it talks to.
+ *
+ * Object names are relative paths made only of [a-z0-9] segments separated by
+ * '/', at most 3 segments and 128 bytes (cf_backend_name_ok): "config",
+ * "keys/<64 hex>", "data/<2 hex>/<64 hex>", "index/<64 hex>",
+ * "snapshots/<64 hex>", "locks/<64 hex>".  A backend refuses any other name,
+ * so no name can escape the repository.
+ *
+ * Contracts common to all backends:
+ *  - put is put-if-absent and atomic: the object appears whole or not at all,
+ *    never half-written; on CF_OK it is durable (fsync'ed, rename fsync'ed).
+ *    CF_ERR_EXISTS if the name is taken (the existing object is untouched).
+ *  - get appends bytes [off, off+len) to ${out} (len = CF_BACKEND_TO_END for
+ *    the rest); a range past the end returns fewer bytes, never an error,
+ *    so a caller checks lengths.  CF_ERR_NOTFOUND if absent.
+ *  - list calls fn(arg, name) for each object whose name starts with
+ *    "<dir>/" (dir is "keys", "data", "index", "snapshots" or "locks"),
+ *    in no particular order; fn returning non-CF_OK stops and is returned.
+ *  - del removes an object; CF_ERR_NOTFOUND if absent.
+ */
+#ifndef COFFRE_BACKEND_H
+#define COFFRE_BACKEND_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "bytes.h"
+#include "error.h"
+
+#define CF_BACKEND_TO_END UINT64_MAX
+#define CF_OBJECT_NAME_MAX 128
+
+typedef cf_status (*cf_backend_list_fn)(void *arg, const char *name);
+
+struct cf_backend_ops {
+	const char *scheme;
+	cf_status (*put)(void *ctx, const char *name, const void *data,
+	    size_t len);
+	cf_status (*get)(void *ctx, const char *name, uint64_t off,
+	    uint64_t len, struct cf_buf *out);
+	cf_status (*stat)(void *ctx, const char *name, uint64_t *size);
+	cf_status (*list)(void *ctx, const char *dir, cf_backend_list_fn fn,
+	    void *arg);
+	cf_status (*del)(void *ctx, const char *name);
+	void (*close)(void *ctx);
+};
+
+struct cf_backend {
+	const struct cf_backend_ops *ops;
+	void *ctx;
+	char *location;         /* what the user gave, for messages */
+};
+
+/*
+ * cf_backend_open(location, create, out): open the repository at
+ * ${location} (a directory path; later URLs).  With ${create}, make the
+ * directory layout (which must not already hold a config); without,
+ * CF_ERR_NOTFOUND if there is no repository there.
+ */
+cf_status cf_backend_open(const char *location, int create,
+    struct cf_backend **out);
+
+/* cf_backend_local_open(path, create, out): the local-directory backend. */
+cf_status cf_backend_local_open(const char *path, int create,
+    struct cf_backend **out);
+
+/* cf_backend_close(b): close and free; NULL is a no-op. */
+void cf_backend_close(struct cf_backend *b);
+
+/* cf_backend_name_ok(name): 1 if ${name} is a valid object name (above). */
+int cf_backend_name_ok(const char *name);
+
+/* Wrappers that validate the name, then call the table. */
+cf_status cf_backend_put(struct cf_backend *b, const char *name,
+    const void *data, size_t len);
+cf_status cf_backend_get(struct cf_backend *b, const char *name, uint64_t off,
+    uint64_t len, struct cf_buf *out);
+cf_status cf_backend_stat(struct cf_backend *b, const char *name,
+    uint64_t *size);
+cf_status cf_backend_list(struct cf_backend *b, const char *dir,
+    cf_backend_list_fn fn, void *arg);
+cf_status cf_backend_del(struct cf_backend *b, const char *name);
+
+#endif

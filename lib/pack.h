@@ -1,0 +1,144 @@
+/*
+ * pack.h: packs, the objects that hold encrypted blobs (file chunks and
+ * directory trees).
+ *
+ * Each pack has its own random 32-byte pack key, sealed to the repository's
+ * X25519 public key, so a write-only member can write packs but cannot open
+ * any pack once it has forgotten the key (cf_pack_writer_reset wipes it).
+ *
+ * Pack, version 1 (little-endian):
+ *   0    8    magic "COFFREPK"
+ *   8    1    version = 1
+ *   9    7    reserved, zero
+ *   16   80   crypto_box_seal(pack key, repository public key)
+ *   96   ...  blobs, back to back.  A blob is
+ *             nonce(24) || XChaCha20-Poly1305(pack key,
+ *                 ad = type(1) || id(32),
+ *                 plaintext = compression(1) || data) || tag(16)
+ *             compression 0 = stored, 1 = zstd frame (with content size).
+ *             The blob id is BLAKE2b-256 keyed by the id key over
+ *             type(1) || uncompressed data; readers check it.
+ *   H    L    header: nonce(24) || XChaCha20-Poly1305(pack key,
+ *                 ad = "COFFREPK header v1" (18 bytes), plaintext) || tag
+ *             plaintext = count(u32) || count entries of
+ *                 type(1) id(32) offset(u32) length(u32) raw_length(u32)
+ *             (45 bytes; offset and length of the stored blob inside the
+ *             pack, raw_length of the uncompressed data), then zero bytes
+ *             so that the whole pack's size is cf_padme(unpadded size).
+ *   end-4 4   L (u32): length of the header including nonce and tag.
+ * The pack's object name is "data/" + hex(h[0]) + "/" + hex(h), with
+ * h = BLAKE2b-256 (unkeyed) of the whole pack: anyone can verify a pack.
+ */
+#ifndef COFFRE_PACK_H
+#define COFFRE_PACK_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "bytes.h"
+#include "crypto.h"
+#include "error.h"
+
+#define CF_BLOB_DATA 1
+#define CF_BLOB_TREE 2
+
+#define CF_PACK_HEAD_BYTES 96
+#define CF_PACK_ENTRY_BYTES 45
+/* Largest blob (uncompressed) any reader accepts: bounds allocations. */
+#define CF_BLOB_MAX (64u * 1024 * 1024)
+/* Largest pack any reader accepts. */
+#define CF_PACK_MAX (256u * 1024 * 1024)
+/* Default size at which a writer closes a pack. */
+#define CF_PACK_TARGET_DEFAULT (16u * 1024 * 1024)
+
+struct cf_pack_entry {
+	uint8_t type;
+	uint8_t id[CF_HASH_BYTES];
+	uint32_t offset;
+	uint32_t length;
+	uint32_t raw_length;
+};
+
+/* cf_blob_id(out, id_key, type, data, n): the keyed id of a blob. */
+void cf_blob_id(uint8_t out[CF_HASH_BYTES], const uint8_t id_key[CF_KEY_BYTES],
+    uint8_t type, const uint8_t *data, size_t n);
+
+/* cf_pack_object_name(out, pack_id): "data/xx/<64 hex>" (NUL-terminated). */
+void cf_pack_object_name(char out[CF_HASH_BYTES * 2 + 9],
+    const uint8_t pack_id[CF_HASH_BYTES]);
+
+struct cf_pack_writer;
+
+/*
+ * cf_pack_writer_new(repo_pk, zstd_level, out): a writer with a fresh pack
+ * key.  ${zstd_level} 0 disables compression.
+ */
+cf_status cf_pack_writer_new(const uint8_t repo_pk[CF_BOX_PK_BYTES],
+    int zstd_level, struct cf_pack_writer **out);
+
+/*
+ * cf_pack_writer_add(w, type, id, data, n): compress ${data} (kept stored if
+ * zstd does not save at least 1/32), encrypt, append.  ${id} must be the
+ * blob's id.  CF_ERR_INVALID if n > CF_BLOB_MAX.
+ */
+cf_status cf_pack_writer_add(struct cf_pack_writer *w, uint8_t type,
+    const uint8_t id[CF_HASH_BYTES], const uint8_t *data, size_t n);
+
+/* cf_pack_writer_size(w): bytes so far; cf_pack_writer_count(w): blobs. */
+size_t cf_pack_writer_size(const struct cf_pack_writer *w);
+size_t cf_pack_writer_count(const struct cf_pack_writer *w);
+
+/*
+ * cf_pack_writer_finish(w, pack_id, data, len, entries, count): append the
+ * header, padding and trailer; return the pack's bytes, its id and its
+ * entries.  The pointers stay valid until the next reset or free.
+ * CF_ERR_INVALID if the pack is empty.
+ */
+cf_status cf_pack_writer_finish(struct cf_pack_writer *w,
+    uint8_t pack_id[CF_HASH_BYTES], const uint8_t **data, size_t *len,
+    const struct cf_pack_entry **entries, size_t *count);
+
+/* cf_pack_writer_reset(w): wipe the pack key, draw a new one, keep buffers. */
+void cf_pack_writer_reset(struct cf_pack_writer *w);
+
+/* cf_pack_writer_free(w): wipe and release; NULL is a no-op. */
+void cf_pack_writer_free(struct cf_pack_writer *w);
+
+/*
+ * cf_pack_open_key(head, n, repo_pk, repo_sk, pack_key): check magic and
+ * version of the first ${n} >= CF_PACK_HEAD_BYTES bytes of a pack and unseal
+ * its key.  CF_ERR_CORRUPT, CF_ERR_VERSION.
+ */
+cf_status cf_pack_open_key(const uint8_t *head, size_t n,
+    const uint8_t repo_pk[CF_BOX_PK_BYTES],
+    const uint8_t repo_sk[CF_BOX_SK_BYTES], uint8_t pack_key[CF_KEY_BYTES]);
+
+/*
+ * cf_pack_parse(pack, n, pack_key, entries, count): authenticate and parse
+ * the header of the whole pack ${pack}[0..n).  Every entry is checked to lie
+ * inside the blob area, not to overlap another, and raw_length <=
+ * CF_BLOB_MAX; padding must be zero.  *entries is malloc'ed (caller frees).
+ */
+cf_status cf_pack_parse(const uint8_t *pack, size_t n,
+    const uint8_t pack_key[CF_KEY_BYTES], struct cf_pack_entry **entries,
+    size_t *count);
+
+struct cf_blob_reader;
+
+/* cf_blob_reader_new(out): decryption and decompression state, reusable. */
+cf_status cf_blob_reader_new(struct cf_blob_reader **out);
+void cf_blob_reader_free(struct cf_blob_reader *r);
+
+/*
+ * cf_blob_read(r, pack_key, id_key, entry, stored, out): decrypt the stored
+ * blob ${stored}[0..entry->length), decompress to exactly entry->raw_length
+ * bytes, verify that its keyed id is entry->id, and put the data in ${out}
+ * (reset first).  No byte reaches ${out} unauthenticated.  CF_ERR_CORRUPT
+ * with a message saying which check failed.
+ */
+cf_status cf_blob_read(struct cf_blob_reader *r,
+    const uint8_t pack_key[CF_KEY_BYTES], const uint8_t id_key[CF_KEY_BYTES],
+    const struct cf_pack_entry *entry, const uint8_t *stored,
+    struct cf_buf *out);
+
+#endif
