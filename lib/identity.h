@@ -82,6 +82,21 @@ cf_status cf_identity_save(const struct cf_identity *id, const char *path,
 cf_status cf_identity_load(const char *path, const char *pass, size_t passlen,
     struct cf_identity **out);
 
+/*
+ * cf_identity_peek(p, n, pk, name): the public key and name stored in clear in
+ * an identity file, without the passphrase (for `coffre id show`).  ${name}
+ * has room for CF_NAME_MAX + 1 bytes.  CF_ERR_CORRUPT, CF_ERR_VERSION.
+ */
+cf_status cf_identity_peek(const uint8_t *p, size_t n,
+    uint8_t pk[CF_SIGN_PK_BYTES], char name[CF_NAME_MAX + 1]);
+
+/*
+ * cf_identity_read_file(path, out): read an identity file's bytes (O_NOFOLLOW,
+ * at most CF_IDENTITY_FILE_MAX) into ${out}.  CF_ERR_NOTFOUND, CF_ERR_IO,
+ * CF_ERR_CORRUPT (too large / not a regular file).
+ */
+cf_status cf_identity_read_file(const char *path, struct cf_buf *out);
+
 /* cf_identity_free(id): wipe and release; NULL is a no-op. */
 void cf_identity_free(struct cf_identity *id);
 
