@@ -92,8 +92,10 @@ cf_status cf_identity_peek(const uint8_t *p, size_t n,
 
 /*
  * cf_identity_read_file(path, out): read an identity file's bytes (O_NOFOLLOW,
- * at most CF_IDENTITY_FILE_MAX) into ${out}.  CF_ERR_NOTFOUND, CF_ERR_IO,
- * CF_ERR_CORRUPT (too large / not a regular file).
+ * at most CF_IDENTITY_FILE_MAX) and append them to ${out}, which the caller
+ * has initialised (cf_buf_init) and frees; ${out} is unchanged on failure.
+ * CF_ERR_NOTFOUND, CF_ERR_IO, CF_ERR_CORRUPT (too large / not a regular file
+ * / a symbolic link).
  */
 cf_status cf_identity_read_file(const char *path, struct cf_buf *out);
 

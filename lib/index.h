@@ -90,7 +90,7 @@ cf_status cf_index_file_decode(const uint8_t key[CF_KEY_BYTES],
 /* One pack's worth of entries, for writing an index file. */
 struct cf_index_pack {
 	uint8_t id[CF_HASH_BYTES];
-	struct cf_pack_entry *entries;
+	const struct cf_pack_entry *entries;
 	size_t count;
 };
 

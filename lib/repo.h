@@ -206,7 +206,9 @@ struct cf_backup_stats {
 };
 
 /*
- * cf_backup_run(r, opts, stats): back up, write a signed snapshot.
+ * cf_backup_run(r, opts, stats): back up under a shared lock (taken and
+ * refreshed here), write a signed snapshot.  Paths must be absolute and
+ * normalised (no "//", ".", ".." components, no trailing '/').
  * CF_OK even when some files could not be read (stats->errors > 0 and
  * opts->warn told which); an error return writes no snapshot.
  */
@@ -231,7 +233,8 @@ struct cf_restore_stats {
 };
 
 /*
- * cf_restore_run(r, snap, opts, stats): restore ${snap} under opts->target.
+ * cf_restore_run(r, snap, opts, stats): restore ${snap} under opts->target,
+ * under a shared lock (taken here).
  * Every blob is verified before a byte of it is written.  CF_ERR_EXISTS when
  * a file exists and overwrite is off (nothing of it changed); CF_ERR_CORRUPT
  * on tampering.

@@ -1,0 +1,77 @@
+/*
+ * repo_internal.h: what the repository's own files (repo.c, members.c,
+ * repo_lock.c, backup.c, restore.c, check.c, prune.c) share.  Not API.
+ */
+#ifndef COFFRE_REPO_INTERNAL_H
+#define COFFRE_REPO_INTERNAL_H
+
+#include <time.h>
+
+#include "pack.h"
+#include "repo.h"
+
+#define PACK_KEY_CACHE 8
+
+struct pack_key_slot {
+	uint8_t pack_id[CF_HASH_BYTES];
+	int used;
+};
+
+struct cf_repo {
+	struct cf_backend *be;
+	struct cf_config cfg;
+	uint8_t cfg_hash[CF_HASH_BYTES];
+	struct cf_keys *keys;
+	const struct cf_identity *id;
+	int role;
+
+	struct cf_index *idx;           /* NULL until loaded */
+	char **index_names;             /* index objects that were loaded */
+	size_t nindex_names;
+
+	struct cf_blob_reader *blob_reader;
+	struct cf_buf stored;           /* reused for ranged reads */
+	/* A few unsealed pack keys, so that reading many blobs of one pack
+	 * does not unseal its key each time; keys in guarded memory. */
+	struct pack_key_slot key_slots[PACK_KEY_CACHE];
+	uint8_t (*key_cache)[CF_KEY_BYTES];
+	unsigned key_next;
+};
+
+/* Object names of the content-named kinds: "<dir>/<64 hex>". */
+void repo_object_name(char *out, size_t outlen, const char *dir,
+    const uint8_t hash[CF_HASH_BYTES]);
+
+/*
+ * repo_parse_object_name(name, dir, hash): 1 if ${name} is "<dir>/<64 hex>"
+ * (or for "data", "data/xx/<64 hex>" with xx matching) and set ${hash}.
+ */
+int repo_parse_object_name(const char *name, const char *dir,
+    uint8_t hash[CF_HASH_BYTES]);
+
+/*
+ * repo_get_verified(r, name, max, out): fetch a content-named object and
+ * check that its name is the BLAKE2b-256 of its bytes.
+ */
+cf_status repo_get_verified(struct cf_repo *r, const char *name, size_t max,
+    struct cf_buf *out);
+
+/*
+ * repo_put_named(r, dir, data, n, hash): store a content-named object under
+ * "<dir>/<hex(BLAKE2b(data))>"; an object already there is fine (same
+ * content by construction).  Sets ${hash} if not NULL.
+ */
+cf_status repo_put_named(struct cf_repo *r, const char *dir, const void *data,
+    size_t n, uint8_t hash[CF_HASH_BYTES]);
+
+/* repo_pack_key(r, pack_id, key): the unsealed key of a pack (cached). */
+cf_status repo_pack_key(struct cf_repo *r, const uint8_t pack_id[CF_HASH_BYTES],
+    uint8_t key[CF_KEY_BYTES]);
+
+/* repo_now(): the time as seconds and nanoseconds (CLOCK_REALTIME). */
+struct timespec repo_now(void);
+
+/* repo_elapsed(since): seconds since a CLOCK_MONOTONIC instant. */
+double repo_elapsed(const struct timespec *since);
+
+#endif
