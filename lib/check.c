@@ -32,6 +32,9 @@ struct check {
 	struct timespec tprog;
 };
 
+static void problem(struct check *c, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
 static void
 problem(struct check *c, const char *fmt, ...)
 {
