@@ -188,6 +188,43 @@ write_all(int fd, const uint8_t *p, size_t n, const char *path)
 	return CF_OK;
 }
 
+/*
+ * write_sparse(fd, p, n, path): write ${p}, leaving aligned all-zero blocks
+ * of HOLE_MIN bytes as holes (seek over them); the caller truncates to the
+ * final size so a trailing hole is kept.
+ */
+static cf_status
+write_sparse(int fd, const uint8_t *p, size_t n, const char *path)
+{
+	size_t i = 0;
+	cf_status rc;
+
+	while (i < n) {
+		size_t run = n - i < HOLE_MIN ? n - i : HOLE_MIN;
+
+		if (run == HOLE_MIN && all_zero(p + i, run)) {
+			size_t z = run;
+			while (i + z + HOLE_MIN <= n &&
+			    all_zero(p + i + z, HOLE_MIN))
+				z += HOLE_MIN;
+			if (lseek(fd, (off_t)z, SEEK_CUR) < 0)
+				return sys_error(path, "seek");
+			i += z;
+			continue;
+		}
+		/* Gather data blocks up to the next zero block. */
+		size_t d = run;
+		while (i + d + HOLE_MIN <= n && !all_zero(p + i + d, HOLE_MIN))
+			d += HOLE_MIN;
+		if (i + d + HOLE_MIN > n)
+			d = n - i;
+		if ((rc = write_all(fd, p + i, d, path)) != CF_OK)
+			return rc;
+		i += d;
+	}
+	return CF_OK;
+}
+
 static cf_status
 fill_file(struct restore *rs, int fd, const struct cf_node *n,
     const char *path)
@@ -199,14 +236,9 @@ fill_file(struct restore *rs, int fd, const struct cf_node *n,
 		if ((rc = cf_repo_read_blob(rs->r, n->chunks[i], CF_BLOB_DATA,
 		    &rs->blob)) != CF_OK)
 			return cf_error_prefix("%s: ", path);
-		if (rs->blob.len >= HOLE_MIN &&
-		    all_zero(rs->blob.p, rs->blob.len)) {
-			if (lseek(fd, (off_t)rs->blob.len, SEEK_CUR) < 0)
-				return sys_error(path, "seek");
-		} else if ((rc = write_all(fd, rs->blob.p, rs->blob.len, path)) !=
-		    CF_OK) {
+		if ((rc = write_sparse(fd, rs->blob.p, rs->blob.len, path)) !=
+		    CF_OK)
 			return rc;
-		}
 		done += rs->blob.len;
 		rs->prog.bytes_done += rs->blob.len;
 		progress(rs, path, 0);
