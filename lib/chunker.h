@@ -7,7 +7,7 @@
  * key = gear_key).  Without the key, chunk sizes of a known file cannot be
  * predicted, so a host cannot confirm the file's presence from sizes.
  *
- * Cut rule on a buffer p[0..n) (n <= max unless EOF), with
+ * Cut rule on a buffer p[0..n) (n >= max unless the data ends sooner), with
  * bits = log2(avg), mask_s = ~0 << (64 - (bits + 1)),
  * mask_l = ~0 << (64 - (bits - 1)):
  *   if n <= min: cut at n

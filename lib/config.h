@@ -1,7 +1,7 @@
 /*
  * config.h: the repository's public configuration, object "config".
  *
- * Config, version 1 (70 bytes):
+ * Config, version 1 (89 bytes):
  *   0   8   magic "COFFRECF"
  *   8   1   version = 1 (a reader refuses any other with CF_ERR_VERSION)
  *   9   7   reserved, zero

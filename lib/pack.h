@@ -24,7 +24,8 @@
  *                 type(1) id(32) offset(u32) length(u32) raw_length(u32)
  *             (45 bytes; offset and length of the stored blob inside the
  *             pack, raw_length of the uncompressed data), then zero bytes
- *             so that the whole pack's size is cf_padme(unpadded size).
+ *             (inside the encrypted plaintext, so authenticated) so that
+ *             the whole pack's size is cf_padme(unpadded size).
  *   end-4 4   L (u32): length of the header including nonce and tag.
  * The pack's object name is "data/" + hex(h[0]) + "/" + hex(h), with
  * h = BLAKE2b-256 (unkeyed) of the whole pack: anyone can verify a pack.

@@ -14,7 +14,8 @@
  *     inode(u64) device(u64) nlink(u32)   hard links: files of one snapshot
  *                     with equal (device, inode) and nlink > 1 are one file
  *     file:     nchunks(u32), nchunks ids(32 each) of CF_BLOB_DATA blobs
- *               whose lengths add up to size
+ *               whose lengths add up to size (checked on restore, since
+ *               the tree alone does not know blob lengths)
  *     directory: subtree id(32)
  *     symlink:  targetlen(u16) 1..4095, target bytes (no NUL)
  * A decoder checks all of the above; trailing bytes are an error.
