@@ -18,12 +18,16 @@ cf_reader_init(struct cf_reader *r, const void *p, size_t len)
 const uint8_t *
 cf_read_ref(struct cf_reader *r, size_t n)
 {
+	static const uint8_t empty[1];
 	const uint8_t *q;
 
 	if (r->bad || n > r->len - r->off) {
 		r->bad = 1;
 		return NULL;
 	}
+	/* An empty input may be NULL: no arithmetic on it, and no NULL. */
+	if (r->p == NULL)
+		return empty;
 	q = r->p + r->off;
 	r->off += n;
 	return q;

@@ -119,5 +119,8 @@ cf_padme(uint64_t n)
 	s = 64 - (unsigned)__builtin_clzll(e);          /* floor(log2 e) + 1 */
 	lastbits = e - s;
 	mask = (UINT64_C(1) << lastbits) - 1;
+	/* Sizes within 2^57 of 2^64 cannot be padded: saturate, never wrap. */
+	if (n > UINT64_MAX - mask)
+		return UINT64_MAX;
 	return (n + mask) & ~mask;
 }

@@ -1,0 +1,740 @@
+/*
+ * backend_local.c: a repository in a local directory (a disk, a USB drive,
+ * a NAS mount).  See backend.h for the contract.
+ *
+ * Layout:
+ *   config
+ *   keys/<name>  data/00 .. data/ff/<name>  index/<name>
+ *   snapshots/<name>  locks/<name>
+ *   tmp/         objects being written (<32 hex>.tmp)
+ *
+ * An object is written to tmp/, fsync'ed, then linked to its name (link()
+ * fails if the name exists, which gives put-if-absent), and the directory
+ * is fsync'ed, so an object appears whole or not at all.  Every access goes
+ * through openat() relative to the repository directory, with names that
+ * cf_backend_name_ok() accepted, so nothing outside the repository is
+ * reachable.  No state is shared between calls: the backend may be used
+ * from several threads at once.
+ */
+#include "backend.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "crypto.h"
+
+#ifndef RENAME_NOREPLACE
+#define RENAME_NOREPLACE (1 << 0)
+#endif
+
+#define TMP_RANDOM_BYTES 16
+#define TMP_SUFFIX ".tmp"
+#define TMP_NAME_LEN (2 * TMP_RANDOM_BYTES + sizeof(TMP_SUFFIX) - 1)
+#define TMP_MAX_AGE (24 * 60 * 60)
+#define DATA_FANOUT 256
+
+struct local {
+	int root;       /* the repository directory */
+	int tmp;        /* root/tmp, or -1 if missing and not creatable */
+	char *path;     /* as given, for messages */
+};
+
+static const char *const layout[] = {
+	"keys", "data", "index", "snapshots", "locks", "tmp",
+};
+
+static cf_status local_put(void *, const char *, const void *, size_t);
+static cf_status local_get(void *, const char *, uint64_t, uint64_t,
+    struct cf_buf *);
+static cf_status local_stat(void *, const char *, uint64_t *);
+static cf_status local_list(void *, const char *, cf_backend_list_fn, void *);
+static cf_status local_del(void *, const char *);
+static void local_close(void *);
+
+static const struct cf_backend_ops local_ops = {
+	.scheme = "file",
+	.put = local_put,
+	.get = local_get,
+	.stat = local_stat,
+	.list = local_list,
+	.del = local_del,
+	.close = local_close,
+};
+
+static cf_status
+io_error(const struct local *l, const char *what, const char *name, int err)
+{
+	return cf_error_set(CF_ERR_IO, "%s %s in repository %s: %s", what,
+	    name, l->path, strerror(err));
+}
+
+static void
+close_keep_errno(int fd)
+{
+	int saved = errno;
+
+	close(fd);
+	errno = saved;
+}
+
+/*
+ * sync_dir(fd): fsync a directory.  Some network file systems cannot sync
+ * a directory (EINVAL, ENOTSUP); their server orders metadata itself, so
+ * that is not an error.
+ */
+static int
+sync_dir(int fd)
+{
+	if (fsync(fd) == 0 || errno == EINVAL || errno == ENOTSUP ||
+	    errno == EOPNOTSUPP)
+		return 0;
+	return -1;
+}
+
+/*
+ * parent_of(name, buf): the directory part of ${name} in ${buf}, or "."
+ * for a name without '/'.
+ */
+static void
+parent_of(const char *name, char buf[CF_OBJECT_NAME_MAX + 1])
+{
+	const char *slash = strrchr(name, '/');
+	size_t n;
+
+	if (slash == NULL) {
+		strcpy(buf, ".");
+		return;
+	}
+	n = (size_t)(slash - name);
+	memcpy(buf, name, n);
+	buf[n] = '\0';
+}
+
+/* sync_parent(l, name): fsync the directory that holds object ${name}. */
+static int
+sync_parent(const struct local *l, const char *name)
+{
+	char parent[CF_OBJECT_NAME_MAX + 1];
+	int fd, rc;
+
+	parent_of(name, parent);
+	if (strcmp(parent, ".") == 0)
+		return sync_dir(l->root);
+	if ((fd = openat(l->root, parent,
+	    O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0)
+		return -1;
+	rc = sync_dir(fd);
+	close_keep_errno(fd);
+	return rc;
+}
+
+/*
+ * make_parents(l, name): create the directories leading to ${name} (a
+ * repository copied without its empty directories lacks some of them).
+ */
+static int
+make_parents(const struct local *l, const char *name)
+{
+	char dir[CF_OBJECT_NAME_MAX + 1];
+
+	for (const char *q = strchr(name, '/'); q != NULL;
+	    q = strchr(q + 1, '/')) {
+		size_t n = (size_t)(q - name);
+
+		memcpy(dir, name, n);
+		dir[n] = '\0';
+		if (mkdirat(l->root, dir, 0700) == 0) {
+			if (sync_parent(l, dir) != 0)
+				return -1;
+		} else if (errno != EEXIST) {
+			return -1;
+		}
+	}
+	return 0;
+}
+
+/* write_all(fd, p, n): write every byte, through EINTR and short writes. */
+static int
+write_all(int fd, const uint8_t *p, size_t n)
+{
+	while (n > 0) {
+		ssize_t w = write(fd, p, n);
+
+		if (w < 0) {
+			if (errno == EINTR)
+				continue;
+			return -1;
+		}
+		if (w == 0) {
+			errno = EIO;
+			return -1;
+		}
+		p += w;
+		n -= (size_t)w;
+	}
+	return 0;
+}
+
+/*
+ * rename_noreplace(l, tname, name): move tmp/${tname} to ${name} unless
+ * ${name} exists, for file systems without hard links.  Returns 0 or -1
+ * with errno (EEXIST if the name is taken).
+ */
+static int
+rename_noreplace(const struct local *l, const char *tname, const char *name)
+{
+	struct stat st;
+
+#ifdef SYS_renameat2
+	if (syscall(SYS_renameat2, l->tmp, tname, l->root, name,
+	    RENAME_NOREPLACE) == 0)
+		return 0;
+	if (errno != EINVAL && errno != ENOSYS && errno != ENOTSUP &&
+	    errno != EOPNOTSUPP)
+		return -1;
+#endif
+	/*
+	 * Last resort: check, then rename.  Two writers racing for the same
+	 * name could both pass the check; objects are named by their content
+	 * (or are locks, which are re-read), so the loser's bytes equal the
+	 * winner's or are detected by the lock protocol.
+	 */
+	if (fstatat(l->root, name, &st, AT_SYMLINK_NOFOLLOW) == 0) {
+		errno = EEXIST;
+		return -1;
+	}
+	if (errno != ENOENT)
+		return -1;
+	return renameat(l->tmp, tname, l->root, name);
+}
+
+/* place(l, tname, name): make tmp/${tname} appear as ${name}. */
+static int
+place(const struct local *l, const char *tname, const char *name)
+{
+	if (linkat(l->tmp, tname, l->root, name, 0) == 0)
+		return 0;
+	if (errno == EPERM || errno == ENOTSUP || errno == EOPNOTSUPP)
+		return rename_noreplace(l, tname, name);
+	return -1;
+}
+
+static cf_status
+local_put(void *ctx, const char *name, const void *data, size_t len)
+{
+	struct local *l = ctx;
+	uint8_t rnd[TMP_RANDOM_BYTES];
+	char tname[TMP_NAME_LEN + 1];
+	cf_status rc;
+	int fd, placed;
+
+	if (!cf_backend_name_ok(name))
+		return cf_error_set(CF_ERR_INVALID, "invalid object name");
+	if (l->tmp < 0)
+		return cf_error_set(CF_ERR_IO,
+		    "cannot write to repository %s: its tmp directory is "
+		    "missing and cannot be created", l->path);
+
+	cf_random(rnd, sizeof(rnd));
+	cf_hex_encode(tname, rnd, sizeof(rnd));
+	memcpy(tname + 2 * TMP_RANDOM_BYTES, TMP_SUFFIX, sizeof(TMP_SUFFIX));
+
+	if ((fd = openat(l->tmp, tname,
+	    O_CREAT | O_EXCL | O_WRONLY | O_CLOEXEC | O_NOFOLLOW, 0600)) < 0)
+		return io_error(l, "cannot create a temporary file for", name,
+		    errno);
+	if (write_all(fd, data, len) != 0) {
+		rc = io_error(l, "cannot write", name, errno);
+		close(fd);
+		goto err;
+	}
+	if (fsync(fd) != 0) {
+		rc = io_error(l, "cannot flush to disk", name, errno);
+		close(fd);
+		goto err;
+	}
+	if (close(fd) != 0) {
+		rc = io_error(l, "cannot write", name, errno);
+		goto err;
+	}
+
+	placed = place(l, tname, name) == 0;
+	if (!placed && errno == ENOENT && make_parents(l, name) == 0)
+		placed = place(l, tname, name) == 0;
+	if (!placed) {
+		if (errno == EEXIST)
+			rc = cf_error_set(CF_ERR_EXISTS,
+			    "object %s already exists in repository %s",
+			    name, l->path);
+		else
+			rc = io_error(l, "cannot store", name, errno);
+		goto err;
+	}
+	/* After a rename the temporary name is gone already (ENOENT). */
+	unlinkat(l->tmp, tname, 0);
+	if (sync_parent(l, name) != 0)
+		return io_error(l, "cannot flush to disk the directory of",
+		    name, errno);
+	return CF_OK;
+
+err:
+	unlinkat(l->tmp, tname, 0);
+	return rc;
+}
+
+/*
+ * open_object(l, name, fd, st): open an object for reading.  O_NONBLOCK so
+ * that a FIFO planted under an object's name cannot hang us.
+ */
+static cf_status
+open_object(const struct local *l, const char *name, int *fdp,
+    struct stat *st)
+{
+	int fd;
+
+	*fdp = -1;
+	if ((fd = openat(l->root, name,
+	    O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK)) < 0) {
+		if (errno == ENOENT || errno == ENOTDIR)
+			return cf_error_set(CF_ERR_NOTFOUND,
+			    "object %s not found in repository %s", name,
+			    l->path);
+		if (errno == ELOOP)
+			return cf_error_set(CF_ERR_IO,
+			    "object %s in repository %s is a symbolic link; "
+			    "refusing to follow it", name, l->path);
+		return io_error(l, "cannot open", name, errno);
+	}
+	if (fstat(fd, st) != 0) {
+		cf_status rc = io_error(l, "cannot read", name, errno);
+		close(fd);
+		return rc;
+	}
+	if (!S_ISREG(st->st_mode)) {
+		close(fd);
+		return cf_error_set(CF_ERR_NOTFOUND,
+		    "object %s not found in repository %s (not a file)", name,
+		    l->path);
+	}
+	*fdp = fd;
+	return CF_OK;
+}
+
+static cf_status
+local_get(void *ctx, const char *name, uint64_t off, uint64_t len,
+    struct cf_buf *out)
+{
+	struct local *l = ctx;
+	struct stat st;
+	uint64_t size, want, got = 0;
+	cf_status rc;
+	int fd = -1;
+
+	if (!cf_backend_name_ok(name))
+		return cf_error_set(CF_ERR_INVALID, "invalid object name");
+	if ((rc = open_object(l, name, &fd, &st)) != CF_OK)
+		return rc;
+	size = st.st_size > 0 ? (uint64_t)st.st_size : 0;
+	want = off < size ? size - off : 0;
+	if (len < want)
+		want = len;
+	if (want > out->max || out->len > out->max - want) {
+		close(fd);
+		return cf_error_set(CF_ERR_NOMEM,
+		    "object %s in repository %s: %llu bytes is more than "
+		    "the %zu allowed", name, l->path,
+		    (unsigned long long)want, out->max - out->len);
+	}
+	if ((rc = cf_buf_reserve(out, (size_t)want)) != CF_OK) {
+		close(fd);
+		return rc;
+	}
+	while (got < want) {
+		ssize_t r = pread(fd, out->p + out->len + got,
+		    (size_t)(want - got), (off_t)(off + got));
+
+		if (r < 0) {
+			if (errno == EINTR)
+				continue;
+			rc = io_error(l, "cannot read", name, errno);
+			close(fd);
+			return rc;
+		}
+		if (r == 0)     /* the file is shorter than it was */
+			break;
+		got += (uint64_t)r;
+	}
+	close(fd);
+	out->len += (size_t)got;
+	return CF_OK;
+}
+
+static cf_status
+local_stat(void *ctx, const char *name, uint64_t *size)
+{
+	struct local *l = ctx;
+	struct stat st;
+
+	if (!cf_backend_name_ok(name))
+		return cf_error_set(CF_ERR_INVALID, "invalid object name");
+	if (fstatat(l->root, name, &st, AT_SYMLINK_NOFOLLOW) != 0) {
+		if (errno == ENOENT || errno == ENOTDIR)
+			return cf_error_set(CF_ERR_NOTFOUND,
+			    "object %s not found in repository %s", name,
+			    l->path);
+		return io_error(l, "cannot examine", name, errno);
+	}
+	if (S_ISLNK(st.st_mode))
+		return cf_error_set(CF_ERR_IO,
+		    "object %s in repository %s is a symbolic link; "
+		    "refusing to follow it", name, l->path);
+	if (!S_ISREG(st.st_mode))
+		return cf_error_set(CF_ERR_NOTFOUND,
+		    "object %s not found in repository %s (not a file)", name,
+		    l->path);
+	*size = st.st_size > 0 ? (uint64_t)st.st_size : 0;
+	return CF_OK;
+}
+
+/* is_type(dfd, e, type): whether directory entry ${e} is of ${type}. */
+static int
+is_type(int dfd, const struct dirent *e, mode_t type)
+{
+	struct stat st;
+
+	if (e->d_type != DT_UNKNOWN)
+		return (type == S_IFREG && e->d_type == DT_REG) ||
+		    (type == S_IFDIR && e->d_type == DT_DIR);
+	if (fstatat(dfd, e->d_name, &st, AT_SYMLINK_NOFOLLOW) != 0)
+		return 0;
+	return (st.st_mode & S_IFMT) == type;
+}
+
+/*
+ * list_dir(l, dir, nested, fn, arg): report each regular file in ${dir}
+ * whose full name is valid; with ${nested}, descend one level into each
+ * subdirectory instead (data/xx/).  A missing directory holds nothing.
+ */
+static cf_status
+list_dir(const struct local *l, const char *dir, int nested,
+    cf_backend_list_fn fn, void *arg)
+{
+	char full[CF_OBJECT_NAME_MAX + 1];
+	struct dirent *e;
+	cf_status rc = CF_OK;
+	DIR *d;
+	int fd;
+
+	if ((fd = openat(l->root, dir,
+	    O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0) {
+		if (errno == ENOENT)
+			return CF_OK;
+		return io_error(l, "cannot list", dir, errno);
+	}
+	if ((d = fdopendir(fd)) == NULL) {
+		rc = io_error(l, "cannot list", dir, errno);
+		close(fd);
+		return rc;
+	}
+	for (;;) {
+		int n;
+
+		errno = 0;
+		if ((e = readdir(d)) == NULL) {
+			if (errno != 0)
+				rc = io_error(l, "cannot list", dir, errno);
+			break;
+		}
+		n = snprintf(full, sizeof(full), "%s/%s", dir, e->d_name);
+		if (n < 0 || (size_t)n >= sizeof(full) ||
+		    !cf_backend_name_ok(full))
+			continue;       /* ".", "..", *.tmp, stray files */
+		if (nested) {
+			if (!is_type(fd, e, S_IFDIR))
+				continue;
+			rc = list_dir(l, full, 0, fn, arg);
+		} else {
+			if (!is_type(fd, e, S_IFREG))
+				continue;
+			rc = fn(arg, full);
+		}
+		if (rc != CF_OK)
+			break;
+	}
+	closedir(d);
+	return rc;
+}
+
+static cf_status
+local_list(void *ctx, const char *dir, cf_backend_list_fn fn, void *arg)
+{
+	struct local *l = ctx;
+
+	if (!cf_backend_name_ok(dir) || strchr(dir, '/') != NULL)
+		return cf_error_set(CF_ERR_INVALID,
+		    "invalid object directory name");
+	return list_dir(l, dir, strcmp(dir, "data") == 0, fn, arg);
+}
+
+static cf_status
+local_del(void *ctx, const char *name)
+{
+	struct local *l = ctx;
+
+	if (!cf_backend_name_ok(name))
+		return cf_error_set(CF_ERR_INVALID, "invalid object name");
+	if (unlinkat(l->root, name, 0) != 0) {
+		if (errno == ENOENT || errno == ENOTDIR || errno == EISDIR)
+			return cf_error_set(CF_ERR_NOTFOUND,
+			    "object %s not found in repository %s", name,
+			    l->path);
+		return io_error(l, "cannot delete", name, errno);
+	}
+	if (sync_parent(l, name) != 0)
+		return io_error(l, "cannot flush to disk the directory of",
+		    name, errno);
+	return CF_OK;
+}
+
+static void
+local_close(void *ctx)
+{
+	struct local *l = ctx;
+
+	if (l == NULL)
+		return;
+	if (l->tmp >= 0)
+		close(l->tmp);
+	if (l->root >= 0)
+		close(l->root);
+	free(l->path);
+	free(l);
+}
+
+/*
+ * clean_tmp(l): remove temporary files more than a day old, left by a
+ * process that was killed while writing.  Only names of the form we create
+ * are touched; failures are ignored (the files are harmless).
+ */
+static void
+clean_tmp(const struct local *l)
+{
+	time_t now = time(NULL);
+	struct dirent *e;
+	struct stat st;
+	DIR *d;
+	int fd;
+
+	if (l->tmp < 0 || (fd = openat(l->tmp, ".",
+	    O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0)
+		return;
+	if ((d = fdopendir(fd)) == NULL) {
+		close(fd);
+		return;
+	}
+	while ((e = readdir(d)) != NULL) {
+		size_t n = strlen(e->d_name);
+		size_t hex = 2 * TMP_RANDOM_BYTES;
+
+		if (n != TMP_NAME_LEN ||
+		    strcmp(e->d_name + hex, TMP_SUFFIX) != 0 ||
+		    strspn(e->d_name, "0123456789abcdef") != hex)
+			continue;
+		if (fstatat(fd, e->d_name, &st, AT_SYMLINK_NOFOLLOW) != 0 ||
+		    !S_ISREG(st.st_mode) || st.st_mtime > now - TMP_MAX_AGE)
+			continue;
+		unlinkat(fd, e->d_name, 0);
+	}
+	closedir(d);
+}
+
+/*
+ * dir_is_fresh(root): 1 if the directory holds nothing but (part of) our
+ * own layout, as after an init that was interrupted, or the lost+found of
+ * a freshly formatted disk; 0 otherwise or on error.
+ */
+static int
+dir_is_fresh(int root)
+{
+	struct dirent *e;
+	int fd, fresh = 1;
+	DIR *d;
+
+	if ((fd = openat(root, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0)
+		return 0;
+	if ((d = fdopendir(fd)) == NULL) {
+		close(fd);
+		return 0;
+	}
+	while (fresh && (e = readdir(d)) != NULL) {
+		int known = strcmp(e->d_name, ".") == 0 ||
+		    strcmp(e->d_name, "..") == 0 ||
+		    strcmp(e->d_name, "lost+found") == 0;
+
+		for (size_t i = 0; !known && i < sizeof(layout) /
+		    sizeof(layout[0]); i++)
+			known = strcmp(e->d_name, layout[i]) == 0;
+		fresh = known;
+	}
+	closedir(d);
+	return fresh;
+}
+
+/*
+ * make_dir(l, name): mkdir 0700 unless it exists.  The caller syncs the
+ * parent (once for many directories).
+ */
+static cf_status
+make_dir(const struct local *l, const char *name)
+{
+	if (mkdirat(l->root, name, 0700) != 0 && errno != EEXIST)
+		return io_error(l, "cannot create directory", name, errno);
+	return CF_OK;
+}
+
+/* create_layout(l): the directories of an empty repository. */
+static cf_status
+create_layout(const struct local *l)
+{
+	char sub[sizeof("data/00")];
+	struct stat st;
+	cf_status rc;
+
+	if (fstatat(l->root, "config", &st, AT_SYMLINK_NOFOLLOW) == 0)
+		return cf_error_set(CF_ERR_EXISTS,
+		    "a repository already exists at %s", l->path);
+	if (errno != ENOENT)
+		return io_error(l, "cannot examine", "config", errno);
+	if (!dir_is_fresh(l->root))
+		return cf_error_set(CF_ERR_EXISTS,
+		    "%s is not empty and holds no repository: choose a new "
+		    "or empty directory", l->path);
+	for (size_t i = 0; i < sizeof(layout) / sizeof(layout[0]); i++)
+		if ((rc = make_dir(l, layout[i])) != CF_OK)
+			return rc;
+	for (unsigned i = 0; i < DATA_FANOUT; i++) {
+		snprintf(sub, sizeof(sub), "data/%02x", i);
+		if ((rc = make_dir(l, sub)) != CF_OK)
+			return rc;
+	}
+	if (sync_parent(l, "data/00") != 0 || sync_dir(l->root) != 0)
+		return io_error(l, "cannot flush to disk", "the directories",
+		    errno);
+	return CF_OK;
+}
+
+/* sync_path_parent(path): fsync the directory that holds ${path}. */
+static void
+sync_path_parent(const char *path)
+{
+	char *copy, *slash;
+	int fd;
+
+	if ((copy = strdup(path)) == NULL)
+		return;
+	/* Trailing slashes belong to the last component. */
+	for (size_t n = strlen(copy); n > 1 && copy[n - 1] == '/'; n--)
+		copy[n - 1] = '\0';
+	if ((slash = strrchr(copy, '/')) == NULL)
+		strcpy(copy, ".");
+	else if (slash == copy)
+		copy[1] = '\0';
+	else
+		*slash = '\0';
+	if ((fd = open(copy, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) >= 0) {
+		sync_dir(fd);
+		close(fd);
+	}
+	free(copy);
+}
+
+cf_status
+cf_backend_local_open(const char *path, int create, struct cf_backend **out)
+{
+	struct cf_backend *b = NULL;
+	struct local *l;
+	struct stat st;
+	cf_status rc;
+
+	*out = NULL;
+	if (path == NULL || path[0] == '\0')
+		return cf_error_set(CF_ERR_INVALID,
+		    "no repository directory given");
+	if ((l = calloc(1, sizeof(*l))) == NULL)
+		return cf_error_set(CF_ERR_NOMEM, "out of memory");
+	l->root = l->tmp = -1;
+	if ((l->path = strdup(path)) == NULL) {
+		rc = cf_error_set(CF_ERR_NOMEM, "out of memory");
+		goto err;
+	}
+
+	if (create) {
+		if (mkdir(path, 0700) == 0)
+			sync_path_parent(path);
+		else if (errno != EEXIST) {
+			rc = cf_error_set(CF_ERR_IO,
+			    "cannot create repository directory %s: %s",
+			    path, strerror(errno));
+			goto err;
+		}
+	}
+	if ((l->root = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0) {
+		if (create && errno == ENOTDIR)
+			rc = cf_error_set(CF_ERR_IO, "cannot create repository "
+			    "%s: it exists and is not a directory", path);
+		else if (errno == ENOENT || errno == ENOTDIR)
+			rc = cf_error_set(CF_ERR_NOTFOUND,
+			    "no repository at %s", path);
+		else
+			rc = cf_error_set(CF_ERR_IO,
+			    "cannot open repository %s: %s", path,
+			    strerror(errno));
+		goto err;
+	}
+	if (create) {
+		if ((rc = create_layout(l)) != CF_OK)
+			goto err;
+	} else if (fstatat(l->root, "config", &st, AT_SYMLINK_NOFOLLOW) != 0) {
+		if (errno == ENOENT)
+			rc = cf_error_set(CF_ERR_NOTFOUND,
+			    "no repository at %s", path);
+		else
+			rc = io_error(l, "cannot examine", "config", errno);
+		goto err;
+	}
+
+	/*
+	 * A repository on a read-only medium (a write-protected disk being
+	 * restored from) opens without tmp/; only put fails then.
+	 */
+	l->tmp = openat(l->root, "tmp", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (l->tmp < 0 && errno == ENOENT && make_dir(l, "tmp") == CF_OK) {
+		sync_dir(l->root);
+		l->tmp = openat(l->root, "tmp",
+		    O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	}
+	clean_tmp(l);
+
+	if ((b = calloc(1, sizeof(*b))) == NULL ||
+	    (b->location = strdup(path)) == NULL) {
+		rc = cf_error_set(CF_ERR_NOMEM, "out of memory");
+		goto err;
+	}
+	b->ops = &local_ops;
+	b->ctx = l;
+	*out = b;
+	return CF_OK;
+
+err:
+	free(b);
+	local_close(l);
+	return rc;
+}
