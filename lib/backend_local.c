@@ -110,7 +110,7 @@ parent_of(const char *name, char buf[CF_OBJECT_NAME_MAX + 1])
 	size_t n;
 
 	if (slash == NULL) {
-		strcpy(buf, ".");
+		memcpy(buf, ".", 2);
 		return;
 	}
 	n = (size_t)(slash - name);
@@ -643,9 +643,12 @@ sync_path_parent(const char *path)
 	/* Trailing slashes belong to the last component. */
 	for (size_t n = strlen(copy); n > 1 && copy[n - 1] == '/'; n--)
 		copy[n - 1] = '\0';
-	if ((slash = strrchr(copy, '/')) == NULL)
-		strcpy(copy, ".");
-	else if (slash == copy)
+	if ((slash = strrchr(copy, '/')) == NULL) {
+		/* "." may be longer than the copy (of ""): make a new one. */
+		free(copy);
+		if ((copy = strdup(".")) == NULL)
+			return;
+	} else if (slash == copy)
 		copy[1] = '\0';
 	else
 		*slash = '\0';
