@@ -1,0 +1,41 @@
+/*
+ * cmd_init.c: `coffre init`: create a repository whose first (full) member
+ * is the identity.
+ */
+#include <stdio.h>
+
+#include "cli.h"
+
+int
+cmd_init(struct cli *c, int argc, char **argv)
+{
+	struct cli_session s;
+	char hex[2 * CF_REPO_ID_BYTES + 1];
+	struct json j;
+	int rc, first;
+
+	if ((rc = cli_parse(c, argc, argv, NULL, NULL, NULL, NULL, &first))
+	    != 0)
+		return rc == CLI_DONE ? CLI_EXIT_OK : rc;
+	if (first < argc)
+		return cli_usage_error(c, "unexpected argument '%s'",
+		    argv[first]);
+	if ((rc = cli_session_open(c, &s, 1)) != 0)
+		return rc;
+	cf_hex_encode(hex, cf_repo_config(s.repo)->repo_id, CF_REPO_ID_BYTES);
+	if (c->json) {
+		json_init(&j, stdout);
+		json_object_begin(&j);
+		json_key(&j, "id");
+		json_str(&j, hex);
+		json_key(&j, "location");
+		json_str(&j, c->repo);
+		json_object_end(&j);
+	} else {
+		printf("created repository %s at ", hex);
+		cli_print_escaped(stdout, c->repo);
+		putchar('\n');
+	}
+	cli_session_close(&s);
+	return CLI_EXIT_OK;
+}
