@@ -1,0 +1,296 @@
+/* pack_read.c: open, authenticate and parse packs, read blobs (see pack.h). */
+#include "pack.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include <sodium.h>
+#include <zstd.h>
+
+#include "pack_internal.h"
+
+struct cf_blob_reader {
+	ZSTD_DCtx *dctx;        /* reused for every blob */
+	struct cf_buf plain;    /* scratch: decrypted compression || data */
+};
+
+cf_status
+cf_pack_open_key(const uint8_t *head, size_t n,
+    const uint8_t repo_pk[CF_BOX_PK_BYTES],
+    const uint8_t repo_sk[CF_BOX_SK_BYTES], uint8_t pack_key[CF_KEY_BYTES])
+{
+	sodium_memzero(pack_key, CF_KEY_BYTES);
+	if (n < CF_PACK_HEAD_BYTES)
+		return cf_error_set(CF_ERR_CORRUPT,
+		    "pack is too short (%zu bytes) to be a coffre pack", n);
+	if (memcmp(head, PACK_MAGIC, PACK_MAGIC_BYTES) != 0)
+		return cf_error_set(CF_ERR_CORRUPT, "not a coffre pack");
+	if (head[PACK_MAGIC_BYTES] != PACK_VERSION)
+		return cf_error_set(CF_ERR_VERSION,
+		    "pack format version %u is not supported by this coffre "
+		    "(it reads version %u); upgrade coffre",
+		    (unsigned)head[PACK_MAGIC_BYTES], PACK_VERSION);
+	for (size_t i = 0; i < PACK_RESERVED_BYTES; i++)
+		if (head[PACK_MAGIC_BYTES + 1 + i] != 0)
+			return cf_error_set(CF_ERR_CORRUPT,
+			    "pack has non-zero reserved bytes");
+	if (cf_unseal_key(pack_key, head + CF_PACK_HEAD_BYTES -
+	    CF_SEALED_KEY_BYTES, repo_pk, repo_sk) != CF_OK) {
+		sodium_memzero(pack_key, CF_KEY_BYTES);
+		return cf_error_set(CF_ERR_CORRUPT,
+		    "pack key does not open with this repository's key "
+		    "(damaged pack, or a pack of another repository)");
+	}
+	return CF_OK;
+}
+
+static int
+entry_cmp(const void *a, const void *b)
+{
+	const struct cf_pack_entry *x = a, *y = b;
+
+	return (x->offset > y->offset) - (x->offset < y->offset);
+}
+
+/* entries_check(e, count): CF_OK if no two entries overlap. */
+static cf_status
+entries_check(const struct cf_pack_entry *e, size_t count)
+{
+	struct cf_pack_entry *s;
+	cf_status rc = CF_OK;
+
+	if ((s = malloc(count * sizeof(*s))) == NULL)
+		return cf_error_set(CF_ERR_NOMEM, "out of memory");
+	memcpy(s, e, count * sizeof(*s));
+	qsort(s, count, sizeof(*s), entry_cmp);
+	for (size_t i = 0; i + 1 < count; i++) {
+		if ((uint64_t)s[i].offset + s[i].length > s[i + 1].offset) {
+			rc = cf_error_set(CF_ERR_CORRUPT,
+			    "pack header lists overlapping blobs");
+			break;
+		}
+	}
+	free(s);
+	return rc;
+}
+
+cf_status
+cf_pack_parse(const uint8_t *pack, size_t n,
+    const uint8_t pack_key[CF_KEY_BYTES], struct cf_pack_entry **entries,
+    size_t *count)
+{
+	struct cf_reader rd;
+	struct cf_pack_entry *e = NULL;
+	uint8_t *plain = NULL;
+	size_t hlen, hoff, plen, cnt = 0;
+	cf_status rc;
+
+	*entries = NULL;
+	*count = 0;
+	if (n > CF_PACK_MAX)
+		return cf_error_set(CF_ERR_CORRUPT,
+		    "pack is larger (%zu bytes) than any coffre writes", n);
+	if (n < CF_PACK_HEAD_BYTES + PACK_HEADER_MIN + PACK_TRAILER_BYTES)
+		return cf_error_set(CF_ERR_CORRUPT,
+		    "pack is too short (%zu bytes)", n);
+	hlen = cf_get_u32(pack + n - PACK_TRAILER_BYTES);
+	if (hlen < PACK_HEADER_MIN ||
+	    hlen > n - CF_PACK_HEAD_BYTES - PACK_TRAILER_BYTES)
+		return cf_error_set(CF_ERR_CORRUPT,
+		    "pack trailer gives an impossible header length (%zu)",
+		    hlen);
+	hoff = n - PACK_TRAILER_BYTES - hlen;
+	plen = hlen - CF_AEAD_OVERHEAD;
+	if ((plain = malloc(plen)) == NULL)
+		return cf_error_set(CF_ERR_NOMEM, "out of memory");
+	if ((rc = cf_aead_open(plain, pack_key, PACK_HEADER_AD,
+	    PACK_HEADER_AD_BYTES, pack + hoff, hlen)) != CF_OK) {
+		cf_error_prefix("pack header: ");
+		goto err1;
+	}
+
+	cf_reader_init(&rd, plain, plen);
+	cnt = cf_read_u32(&rd);
+	if (cnt == 0 || cnt > cf_reader_left(&rd) / CF_PACK_ENTRY_BYTES) {
+		rc = cf_error_set(CF_ERR_CORRUPT,
+		    "pack header declares %zu blobs, which it cannot hold",
+		    cnt);
+		goto err1;
+	}
+	if ((e = malloc(cnt * sizeof(*e))) == NULL) {
+		rc = cf_error_set(CF_ERR_NOMEM, "out of memory");
+		goto err1;
+	}
+	for (size_t i = 0; i < cnt; i++) {
+		e[i].type = cf_read_u8(&rd);
+		cf_read_bytes(&rd, e[i].id, CF_HASH_BYTES);
+		e[i].offset = cf_read_u32(&rd);
+		e[i].length = cf_read_u32(&rd);
+		e[i].raw_length = cf_read_u32(&rd);
+		if (e[i].type != CF_BLOB_DATA && e[i].type != CF_BLOB_TREE) {
+			rc = cf_error_set(CF_ERR_CORRUPT,
+			    "pack header: blob %zu has unknown type %u", i,
+			    (unsigned)e[i].type);
+			goto err2;
+		}
+		if (e[i].offset < CF_PACK_HEAD_BYTES || e[i].offset > hoff ||
+		    e[i].length < PACK_BLOB_MIN ||
+		    e[i].length > hoff - e[i].offset) {
+			rc = cf_error_set(CF_ERR_CORRUPT,
+			    "pack header: blob %zu lies outside the blob area",
+			    i);
+			goto err2;
+		}
+		if (e[i].raw_length > CF_BLOB_MAX) {
+			rc = cf_error_set(CF_ERR_CORRUPT,
+			    "pack header: blob %zu is larger than any coffre "
+			    "writes", i);
+			goto err2;
+		}
+	}
+	/* The reader cannot fail here: cnt was bounded by what is left. */
+	{
+		size_t left = cf_reader_left(&rd);
+		const uint8_t *pad = cf_read_ref(&rd, left);
+
+		if (left > 0 && !sodium_is_zero(pad, left)) {
+			rc = cf_error_set(CF_ERR_CORRUPT,
+			    "pack header: padding is not zero");
+			goto err2;
+		}
+	}
+	if ((rc = cf_reader_done(&rd, "pack header")) != CF_OK)
+		goto err2;
+	if ((rc = entries_check(e, cnt)) != CF_OK)
+		goto err2;
+
+	sodium_memzero(plain, plen);
+	free(plain);
+	*entries = e;
+	*count = cnt;
+	return CF_OK;
+
+err2:
+	free(e);
+err1:
+	sodium_memzero(plain, plen);
+	free(plain);
+	return rc;
+}
+
+cf_status
+cf_blob_reader_new(struct cf_blob_reader **out)
+{
+	struct cf_blob_reader *r;
+
+	*out = NULL;
+	if ((r = calloc(1, sizeof(*r))) == NULL)
+		return cf_error_set(CF_ERR_NOMEM, "out of memory");
+	if ((r->dctx = ZSTD_createDCtx()) == NULL) {
+		free(r);
+		return cf_error_set(CF_ERR_NOMEM,
+		    "out of memory for decompression");
+	}
+	cf_buf_init(&r->plain, 1 + CF_BLOB_MAX);
+	*out = r;
+	return CF_OK;
+}
+
+void
+cf_blob_reader_free(struct cf_blob_reader *r)
+{
+	if (r == NULL)
+		return;
+	ZSTD_freeDCtx(r->dctx);
+	cf_buf_free(&r->plain);
+	free(r);
+}
+
+/* blob_error(e, what): CF_ERR_CORRUPT naming the blob by its id's start. */
+static cf_status
+blob_error(const struct cf_pack_entry *e, const char *what)
+{
+	char hex[17];
+
+	cf_hex_encode(hex, e->id, 8);
+	return cf_error_set(CF_ERR_CORRUPT, "blob %s: %s", hex, what);
+}
+
+cf_status
+cf_blob_read(struct cf_blob_reader *r,
+    const uint8_t pack_key[CF_KEY_BYTES], const uint8_t id_key[CF_KEY_BYTES],
+    const struct cf_pack_entry *entry, const uint8_t *stored,
+    struct cf_buf *out)
+{
+	uint8_t ad[PACK_BLOB_AD_BYTES], id[CF_HASH_BYTES], dummy;
+	const uint8_t *body;
+	size_t plen, blen, raw = entry->raw_length, z;
+	uint8_t *dst;
+	cf_status rc;
+
+	cf_buf_reset(out);
+	if (entry->type != CF_BLOB_DATA && entry->type != CF_BLOB_TREE)
+		return blob_error(entry, "unknown blob type");
+	if (entry->length < PACK_BLOB_MIN)
+		return blob_error(entry, "stored blob is too short");
+	if (raw > CF_BLOB_MAX)
+		return blob_error(entry,
+		    "blob is larger than any coffre writes");
+	/*
+	 * A writer stores a blob compressed only if that makes it smaller, so
+	 * no stored blob exceeds its data by more than the fixed overhead.
+	 */
+	if (entry->length > raw + PACK_BLOB_MIN)
+		return blob_error(entry, "stored blob is larger than its data");
+
+	plen = entry->length - CF_AEAD_OVERHEAD;
+	cf_buf_reset(&r->plain);
+	if ((rc = cf_buf_reserve(&r->plain, plen)) != CF_OK)
+		return rc;
+	ad[0] = entry->type;
+	memcpy(ad + 1, entry->id, CF_HASH_BYTES);
+	if (cf_aead_open(r->plain.p, pack_key, ad, sizeof(ad), stored,
+	    entry->length) != CF_OK)
+		return blob_error(entry, "authentication failed (damaged or "
+		    "tampered with, or not the blob the index names)");
+	r->plain.len = plen;
+
+	if ((rc = cf_buf_reserve(out, raw)) != CF_OK)
+		return rc;
+	/* An empty blob may leave out->p NULL: give zstd a real pointer. */
+	dst = out->p != NULL ? out->p : &dummy;
+	body = r->plain.p + 1;
+	blen = plen - 1;
+	switch (r->plain.p[0]) {
+	case PACK_COMP_STORED:
+		if (blen != raw)
+			return blob_error(entry,
+			    "stored data has the wrong length");
+		if (raw > 0)
+			memcpy(dst, body, raw);
+		break;
+	case PACK_COMP_ZSTD:
+		if (ZSTD_getFrameContentSize(body, blen) != raw)
+			return blob_error(entry,
+			    "compressed data declares the wrong length");
+		z = ZSTD_decompressDCtx(r->dctx, dst, raw, body, blen);
+		if (ZSTD_isError(z) || z != raw) {
+			if (raw > 0)
+				sodium_memzero(dst, raw);
+			return blob_error(entry,
+			    "compressed data does not decompress");
+		}
+		break;
+	default:
+		return blob_error(entry, "unknown compression");
+	}
+
+	cf_blob_id(id, id_key, entry->type, dst, raw);
+	if (sodium_memcmp(id, entry->id, CF_HASH_BYTES) != 0) {
+		if (raw > 0)
+			sodium_memzero(dst, raw);
+		return blob_error(entry, "blob content does not match its id");
+	}
+	out->len = raw;
+	return CF_OK;
+}

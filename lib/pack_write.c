@@ -1,0 +1,317 @@
+/* pack_write.c: compress, encrypt and pack blobs (see pack.h). */
+#include "pack.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include <sodium.h>
+#include <zstd.h>
+
+#include "pack_internal.h"
+
+/*
+ * Blobs larger than SAMPLE_ABOVE are first tried on their first SAMPLE_BYTES:
+ * if that does not shrink by 1/32 the whole blob is stored without trying,
+ * which saves most of the CPU zstd would spend on JPEG photos and compressed
+ * imaging.
+ */
+#define SAMPLE_ABOVE (128u * 1024)
+#define SAMPLE_BYTES (64u * 1024)
+
+struct cf_pack_writer {
+	uint8_t *key;                   /* pack key, sodium_malloc'ed */
+	uint8_t repo_pk[CF_BOX_PK_BYTES];
+	int level;                      /* zstd level; 0 = store everything */
+	ZSTD_CCtx *cctx;                /* reused for every blob */
+	struct cf_buf pack;             /* the pack's bytes (ciphertext) */
+	struct cf_buf plain;            /* scratch: a blob's or the header's
+					   plaintext; reused, wiped on free */
+	struct cf_pack_entry *entries;
+	size_t count;
+	size_t cap;
+	int finished;
+	uint8_t pack_id[CF_HASH_BYTES]; /* valid once finished */
+};
+
+void
+cf_blob_id(uint8_t out[CF_HASH_BYTES], const uint8_t id_key[CF_KEY_BYTES],
+    uint8_t type, const uint8_t *data, size_t n)
+{
+	cf_hash_keyed2(out, id_key, &type, 1, data, n);
+}
+
+void
+cf_pack_object_name(char out[CF_HASH_BYTES * 2 + 9],
+    const uint8_t pack_id[CF_HASH_BYTES])
+{
+	memcpy(out, "data/", 5);
+	cf_hex_encode(out + 5, pack_id, 1);
+	out[7] = '/';
+	cf_hex_encode(out + 8, pack_id, CF_HASH_BYTES);
+}
+
+/*
+ * padded_size(body, count): the final size of a pack whose head and blobs
+ * take ${body} bytes, with ${count} entries in its header.
+ */
+static uint64_t
+padded_size(uint64_t body, uint64_t count)
+{
+	return cf_padme(body + CF_AEAD_OVERHEAD + 4 +
+	    count * CF_PACK_ENTRY_BYTES + PACK_TRAILER_BYTES);
+}
+
+/* head_write(w): a fresh pack key, and the pack's first 96 bytes. */
+static void
+head_write(struct cf_pack_writer *w)
+{
+	uint8_t *p = w->pack.p;
+
+	cf_random(w->key, CF_KEY_BYTES);
+	memcpy(p, PACK_MAGIC, PACK_MAGIC_BYTES);
+	p[PACK_MAGIC_BYTES] = PACK_VERSION;
+	memset(p + PACK_MAGIC_BYTES + 1, 0, PACK_RESERVED_BYTES);
+	cf_seal_key(p + CF_PACK_HEAD_BYTES - CF_SEALED_KEY_BYTES, w->key,
+	    w->repo_pk);
+	w->pack.len = CF_PACK_HEAD_BYTES;
+	w->count = 0;
+	w->finished = 0;
+}
+
+cf_status
+cf_pack_writer_new(const uint8_t repo_pk[CF_BOX_PK_BYTES], int zstd_level,
+    struct cf_pack_writer **out)
+{
+	struct cf_pack_writer *w;
+	cf_status rc;
+
+	*out = NULL;
+	if (zstd_level < ZSTD_minCLevel() || zstd_level > ZSTD_maxCLevel())
+		return cf_error_set(CF_ERR_INVALID,
+		    "compression level %d is out of range (%d to %d)",
+		    zstd_level, ZSTD_minCLevel(), ZSTD_maxCLevel());
+	if ((w = calloc(1, sizeof(*w))) == NULL)
+		return cf_error_set(CF_ERR_NOMEM, "out of memory");
+	memcpy(w->repo_pk, repo_pk, CF_BOX_PK_BYTES);
+	w->level = zstd_level;
+	cf_buf_init(&w->pack, CF_PACK_MAX);
+	cf_buf_init(&w->plain, CF_PACK_MAX);
+	if ((w->key = sodium_malloc(CF_KEY_BYTES)) == NULL) {
+		rc = cf_error_set(CF_ERR_NOMEM, "out of guarded memory");
+		goto err1;
+	}
+	if (zstd_level != 0) {
+		if ((w->cctx = ZSTD_createCCtx()) == NULL) {
+			rc = cf_error_set(CF_ERR_NOMEM,
+			    "out of memory for compression");
+			goto err1;
+		}
+		if (ZSTD_isError(ZSTD_CCtx_setParameter(w->cctx,
+		    ZSTD_c_compressionLevel, zstd_level)) ||
+		    ZSTD_isError(ZSTD_CCtx_setParameter(w->cctx,
+		    ZSTD_c_contentSizeFlag, 1))) {
+			rc = cf_error_set(CF_ERR_INVALID,
+			    "compression level %d is not supported",
+			    zstd_level);
+			goto err1;
+		}
+	}
+	if ((rc = cf_buf_reserve(&w->pack, CF_PACK_HEAD_BYTES)) != CF_OK)
+		goto err1;
+	head_write(w);
+	*out = w;
+	return CF_OK;
+
+err1:
+	cf_pack_writer_free(w);
+	return rc;
+}
+
+/*
+ * compress(w, data, n): try zstd on ${data}, writing the frame at
+ * w->plain.p + 1 (room for it is reserved).  Returns the frame's size if it
+ * saves at least n/32 bytes, else 0 (store the blob as it is).
+ */
+static size_t
+compress(struct cf_pack_writer *w, const uint8_t *data, size_t n)
+{
+	uint8_t *dst = w->plain.p + 1;
+	size_t cap = w->plain.cap - 1, z;
+
+	if (w->level == 0 || n == 0)
+		return 0;
+	if (n > SAMPLE_ABOVE) {
+		z = ZSTD_compress2(w->cctx, dst, cap, data, SAMPLE_BYTES);
+		if (ZSTD_isError(z) || z + SAMPLE_BYTES / 32 >= SAMPLE_BYTES)
+			return 0;
+	}
+	z = ZSTD_compress2(w->cctx, dst, cap, data, n);
+	/* An error here can only be memory: storing is always correct. */
+	if (ZSTD_isError(z) || z + n / 32 >= n)
+		return 0;
+	return z;
+}
+
+cf_status
+cf_pack_writer_add(struct cf_pack_writer *w, uint8_t type,
+    const uint8_t id[CF_HASH_BYTES], const uint8_t *data, size_t n)
+{
+	uint8_t ad[PACK_BLOB_AD_BYTES];
+	struct cf_pack_entry *e;
+	size_t z, plen, slen;
+	cf_status rc;
+
+	if (type != CF_BLOB_DATA && type != CF_BLOB_TREE)
+		return cf_error_set(CF_ERR_INVALID, "unknown blob type %u",
+		    (unsigned)type);
+	if (n > CF_BLOB_MAX)
+		return cf_error_set(CF_ERR_INVALID,
+		    "blob of %zu bytes is larger than the limit of %u bytes",
+		    n, CF_BLOB_MAX);
+	if (w->finished)
+		return cf_error_set(CF_ERR_INVALID,
+		    "pack is already finished (reset the writer first)");
+	if (w->count == w->cap) {
+		size_t ncap = w->cap ? w->cap * 2 : 64;
+		struct cf_pack_entry *ne;
+
+		if ((ne = realloc(w->entries, ncap * sizeof(*ne))) == NULL)
+			return cf_error_set(CF_ERR_NOMEM, "out of memory");
+		w->entries = ne;
+		w->cap = ncap;
+	}
+
+	/* Plaintext: compression(1) || frame or data. */
+	cf_buf_reset(&w->plain);
+	if ((rc = cf_buf_reserve(&w->plain,
+	    1 + (w->level == 0 ? n : ZSTD_compressBound(n)))) != CF_OK)
+		return rc;
+	if ((z = compress(w, data, n)) > 0) {
+		w->plain.p[0] = PACK_COMP_ZSTD;
+		plen = 1 + z;
+	} else {
+		w->plain.p[0] = PACK_COMP_STORED;
+		if (n > 0)
+			memcpy(w->plain.p + 1, data, n);
+		plen = 1 + n;
+	}
+	w->plain.len = plen;
+	slen = plen + CF_AEAD_OVERHEAD;
+
+	/* The finished pack, header and padding included, must stay legal. */
+	if (padded_size(w->pack.len + slen, w->count + 1) > CF_PACK_MAX)
+		return cf_error_set(CF_ERR_NOMEM,
+		    "pack would exceed the largest pack size (%u bytes)",
+		    CF_PACK_MAX);
+	if ((rc = cf_buf_reserve(&w->pack, slen)) != CF_OK)
+		return rc;
+
+	ad[0] = type;
+	memcpy(ad + 1, id, CF_HASH_BYTES);
+	cf_aead_seal(w->pack.p + w->pack.len, w->key, ad, sizeof(ad),
+	    w->plain.p, plen);
+
+	e = &w->entries[w->count++];
+	e->type = type;
+	memcpy(e->id, id, CF_HASH_BYTES);
+	e->offset = (uint32_t)w->pack.len;
+	e->length = (uint32_t)slen;
+	e->raw_length = (uint32_t)n;
+	w->pack.len += slen;
+	return CF_OK;
+}
+
+size_t
+cf_pack_writer_size(const struct cf_pack_writer *w)
+{
+	return w->pack.len;
+}
+
+size_t
+cf_pack_writer_count(const struct cf_pack_writer *w)
+{
+	return w->count;
+}
+
+cf_status
+cf_pack_writer_finish(struct cf_pack_writer *w,
+    uint8_t pack_id[CF_HASH_BYTES], const uint8_t **data, size_t *len,
+    const struct cf_pack_entry **entries, size_t *count)
+{
+	uint64_t unpadded, total;
+	size_t plen, hlen;
+	uint8_t *p;
+	cf_status rc;
+
+	if (w->count == 0)
+		return cf_error_set(CF_ERR_INVALID,
+		    "cannot finish an empty pack");
+	if (!w->finished) {
+		unpadded = w->pack.len + CF_AEAD_OVERHEAD + 4 +
+		    (uint64_t)w->count * CF_PACK_ENTRY_BYTES +
+		    PACK_TRAILER_BYTES;
+		total = padded_size(w->pack.len, w->count);
+		/* cf_pack_writer_add kept total <= CF_PACK_MAX. */
+		plen = 4 + w->count * CF_PACK_ENTRY_BYTES +
+		    (size_t)(total - unpadded);
+		hlen = plen + CF_AEAD_OVERHEAD;
+
+		cf_buf_reset(&w->plain);
+		if ((rc = cf_buf_reserve(&w->plain, plen)) != CF_OK)
+			return rc;
+		if ((rc = cf_buf_reserve(&w->pack, hlen + PACK_TRAILER_BYTES))
+		    != CF_OK)
+			return rc;
+		p = w->plain.p;
+		cf_put_u32(p, (uint32_t)w->count);
+		p += 4;
+		for (size_t i = 0; i < w->count; i++) {
+			const struct cf_pack_entry *e = &w->entries[i];
+
+			p[0] = e->type;
+			memcpy(p + 1, e->id, CF_HASH_BYTES);
+			cf_put_u32(p + 33, e->offset);
+			cf_put_u32(p + 37, e->length);
+			cf_put_u32(p + 41, e->raw_length);
+			p += CF_PACK_ENTRY_BYTES;
+		}
+		memset(p, 0, (size_t)(total - unpadded));
+		w->plain.len = plen;
+
+		cf_aead_seal(w->pack.p + w->pack.len, w->key, PACK_HEADER_AD,
+		    PACK_HEADER_AD_BYTES, w->plain.p, plen);
+		w->pack.len += hlen;
+		cf_put_u32(w->pack.p + w->pack.len, (uint32_t)hlen);
+		w->pack.len += PACK_TRAILER_BYTES;
+		cf_hash(w->pack_id, w->pack.p, w->pack.len);
+		w->finished = 1;
+	}
+	memcpy(pack_id, w->pack_id, CF_HASH_BYTES);
+	*data = w->pack.p;
+	*len = w->pack.len;
+	*entries = w->entries;
+	*count = w->count;
+	return CF_OK;
+}
+
+void
+cf_pack_writer_reset(struct cf_pack_writer *w)
+{
+	sodium_memzero(w->key, CF_KEY_BYTES);
+	/* The pack buffer always holds at least the 96-byte head. */
+	head_write(w);
+}
+
+void
+cf_pack_writer_free(struct cf_pack_writer *w)
+{
+	if (w == NULL)
+		return;
+	if (w->key != NULL)
+		sodium_free(w->key);    /* wipes */
+	ZSTD_freeCCtx(w->cctx);
+	cf_buf_free(&w->pack);
+	cf_buf_free(&w->plain);
+	free(w->entries);
+	free(w);
+}
