@@ -552,6 +552,121 @@ save_virtual(struct backup *b, const char *dir, char *const *paths, size_t n,
 	return rc;
 }
 
+/* ---- packs a killed backup stored but did not index ---- */
+
+struct orphans {
+	struct backup *b;
+	uint8_t (*ids)[CF_HASH_BYTES];
+	size_t n;
+};
+
+static cf_status
+find_orphan(void *arg, const char *name)
+{
+	struct orphans *o = arg;
+	uint8_t id[CF_HASH_BYTES];
+	uint32_t no;
+	void *q;
+
+	if (!repo_parse_object_name(name, "data", id) ||
+	    cf_index_find_pack(o->b->idx, id, &no))
+		return CF_OK;
+	if ((q = realloc(o->ids, (o->n + 1) * CF_HASH_BYTES)) == NULL)
+		return cf_error_set(CF_ERR_NOMEM, "out of memory");
+	o->ids = q;
+	memcpy(o->ids[o->n++], id, CF_HASH_BYTES);
+	return CF_OK;
+}
+
+/*
+ * adopt_pack(b, id, ip): read the header of an unindexed pack from its tail
+ * (its header is encrypted with the index key, which every member holds)
+ * and add its blobs to the index.  A pack that cannot be read is left for
+ * check and prune: it is not an error for this backup.
+ */
+static cf_status
+adopt_pack(struct backup *b, const uint8_t id[CF_HASH_BYTES],
+    struct cf_index_pack *ip)
+{
+	char name[CF_OBJECT_NAME_MAX];
+	struct cf_pack_entry *entries = NULL;
+	struct cf_buf tail;
+	uint64_t size;
+	size_t count;
+	uint32_t no, hlen;
+	cf_status rc = CF_OK;
+
+	cf_pack_object_name(name, id);
+	cf_buf_init(&tail, CF_PACK_MAX);
+	if (cf_backend_stat(b->r->be, name, &size) != CF_OK || size < 4 ||
+	    cf_backend_get(b->r->be, name, size - 4, 4, &tail) != CF_OK ||
+	    tail.len != 4)
+		goto skip;
+	hlen = cf_pack_header_length(tail.p);
+	if ((uint64_t)hlen + 4 > size)
+		goto skip;
+	cf_buf_reset(&tail);
+	if (cf_backend_get(b->r->be, name, size - hlen - 4, hlen + 4, &tail) !=
+	    CF_OK || cf_pack_parse_tail(tail.p, tail.len, size,
+	    b->r->keys->index_key, &entries, &count) != CF_OK)
+		goto skip;
+	if ((rc = cf_index_add_pack(b->idx, id, &no)) != CF_OK)
+		goto out;
+	for (size_t i = 0; i < count && rc == CF_OK; i++)
+		rc = cf_index_add(b->idx, no, &entries[i]);
+	memcpy(ip->id, id, CF_HASH_BYTES);
+	ip->entries = entries;
+	ip->count = count;
+	entries = NULL;
+	goto out;
+skip:
+	cf_error_clear();
+	ip->count = 0;
+out:
+	free(entries);
+	cf_buf_free(&tail);
+	return rc;
+}
+
+/*
+ * adopt_orphans(b): index the packs that a backup killed between storing a
+ * pack and storing its index file left behind, so their data is reused.
+ */
+static cf_status
+adopt_orphans(struct backup *b)
+{
+	struct orphans o = { b, NULL, 0 };
+	struct cf_index_pack *ips = NULL;
+	size_t nips = 0;
+	cf_status rc;
+
+	if ((rc = cf_backend_list(b->r->be, "data", find_orphan, &o)) != CF_OK ||
+	    o.n == 0)
+		goto out;
+	if ((ips = calloc(o.n, sizeof(*ips))) == NULL) {
+		rc = cf_error_set(CF_ERR_NOMEM, "out of memory");
+		goto out;
+	}
+	for (size_t i = 0; i < o.n && rc == CF_OK; i++) {
+		rc = adopt_pack(b, o.ids[i], &ips[nips]);
+		if (rc == CF_OK && ips[nips].count > 0)
+			nips++;
+	}
+	if (rc == CF_OK && nips > 0) {
+		cf_buf_reset(&b->ibuf);
+		if ((rc = cf_index_file_encode(b->r->keys->index_key, ips, nips,
+		    &b->ibuf)) == CF_OK)
+			rc = repo_put_named(b->r, "index", b->ibuf.p,
+			    b->ibuf.len, NULL);
+	}
+out:
+	for (size_t i = 0; i < nips; i++)
+		free((void *)(uintptr_t)ips[i].entries);
+	free(ips);
+	free(o.ids);
+	return rc;
+}
+
 /* ---- the optional first pass, for an ETA ---- */
 
 static void
@@ -721,9 +836,11 @@ cf_backup_run(struct cf_repo *r, const struct cf_backup_opts *opts,
 	if ((rc = cf_repo_load_index(r, &b.idx)) != CF_OK ||
 	    (rc = cf_chunker_new(&r->cfg.chunker, r->keys->gear_key,
 	    &b.chunker)) != CF_OK ||
-	    (rc = cf_pack_writer_new(r->keys->repo_pk, r->cfg.zstd_level,
+	    (rc = cf_pack_writer_new(r->keys->repo_pk,
+	    r->keys->index_key, r->cfg.zstd_level,
 	    &b.pw[0])) != CF_OK ||
-	    (rc = cf_pack_writer_new(r->keys->repo_pk, r->cfg.zstd_level,
+	    (rc = cf_pack_writer_new(r->keys->repo_pk,
+	    r->keys->index_key, r->cfg.zstd_level,
 	    &b.pw[1])) != CF_OK ||
 	    (rc = pending_reset(&b, 0)) != CF_OK ||
 	    (rc = pending_reset(&b, 1)) != CF_OK)
@@ -733,6 +850,8 @@ cf_backup_run(struct cf_repo *r, const struct cf_backup_opts *opts,
 		rc = cf_error_set(CF_ERR_NOMEM, "out of memory");
 		goto out;
 	}
+	if ((rc = adopt_orphans(&b)) != CF_OK)
+		goto out;
 	if (opts->cache_dir != NULL &&
 	    (rc = cf_filescache_open(opts->cache_dir, r->keys, &b.fc)) != CF_OK)
 		goto out;

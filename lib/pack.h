@@ -5,6 +5,9 @@
  * Each pack has its own random 32-byte pack key, sealed to the repository's
  * X25519 public key, so a write-only member can write packs but cannot open
  * any pack once it has forgotten the key (cf_pack_writer_reset wipes it).
+ * The pack's header (its list of blobs) is encrypted with the index key
+ * instead: it says no more than an index file, which every member reads,
+ * and it lets any member re-index a pack whose index file a crash lost.
  *
  * Pack, version 1 (little-endian):
  *   0    8    magic "COFFREPK"
@@ -18,7 +21,7 @@
  *             compression 0 = stored, 1 = zstd frame (with content size).
  *             The blob id is BLAKE2b-256 keyed by the id key over
  *             type(1) || uncompressed data; readers check it.
- *   H    L    header: nonce(24) || XChaCha20-Poly1305(pack key,
+ *   H    L    header: nonce(24) || XChaCha20-Poly1305(index key,
  *                 ad = "COFFREPK header v1" (18 bytes), plaintext) || tag
  *             plaintext = count(u32) || count entries of
  *                 type(1) id(32) offset(u32) length(u32) raw_length(u32)
@@ -71,11 +74,13 @@ void cf_pack_object_name(char out[CF_HASH_BYTES * 2 + 9],
 struct cf_pack_writer;
 
 /*
- * cf_pack_writer_new(repo_pk, zstd_level, out): a writer with a fresh pack
- * key.  ${zstd_level} 0 disables compression.
+ * cf_pack_writer_new(repo_pk, index_key, zstd_level, out): a writer with a
+ * fresh pack key; headers are encrypted with ${index_key} (copied into
+ * guarded memory).  ${zstd_level} 0 disables compression.
  */
 cf_status cf_pack_writer_new(const uint8_t repo_pk[CF_BOX_PK_BYTES],
-    int zstd_level, struct cf_pack_writer **out);
+    const uint8_t index_key[CF_KEY_BYTES], int zstd_level,
+    struct cf_pack_writer **out);
 
 /*
  * cf_pack_writer_add(w, type, id, data, n): compress ${data} (kept stored if
@@ -115,13 +120,30 @@ cf_status cf_pack_open_key(const uint8_t *head, size_t n,
     const uint8_t repo_sk[CF_BOX_SK_BYTES], uint8_t pack_key[CF_KEY_BYTES]);
 
 /*
- * cf_pack_parse(pack, n, pack_key, entries, count): authenticate and parse
+ * cf_pack_parse(pack, n, index_key, entries, count): authenticate and parse
  * the header of the whole pack ${pack}[0..n).  Every entry is checked to lie
  * inside the blob area, not to overlap another, and raw_length <=
  * CF_BLOB_MAX; padding must be zero.  *entries is malloc'ed (caller frees).
  */
 cf_status cf_pack_parse(const uint8_t *pack, size_t n,
-    const uint8_t pack_key[CF_KEY_BYTES], struct cf_pack_entry **entries,
+    const uint8_t index_key[CF_KEY_BYTES], struct cf_pack_entry **entries,
+    size_t *count);
+
+/*
+ * cf_pack_header_length(trailer): the header length L read from a pack's
+ * last 4 bytes; with the pack's size, tells which range to fetch for
+ * cf_pack_parse_tail (the last L + 4 bytes).
+ */
+uint32_t cf_pack_header_length(const uint8_t trailer[4]);
+
+/*
+ * cf_pack_parse_tail(tail, n, pack_size, index_key, entries, count): as
+ * cf_pack_parse, from the last ${n} bytes of a pack of ${pack_size} bytes
+ * (which must hold the whole header and trailer), so a pack can be indexed
+ * without reading its blobs.
+ */
+cf_status cf_pack_parse_tail(const uint8_t *tail, size_t n, uint64_t pack_size,
+    const uint8_t index_key[CF_KEY_BYTES], struct cf_pack_entry **entries,
     size_t *count);
 
 struct cf_blob_reader;

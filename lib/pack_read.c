@@ -74,37 +74,33 @@ entries_check(const struct cf_pack_entry *e, size_t count)
 	return rc;
 }
 
-cf_status
-cf_pack_parse(const uint8_t *pack, size_t n,
-    const uint8_t pack_key[CF_KEY_BYTES], struct cf_pack_entry **entries,
+uint32_t
+cf_pack_header_length(const uint8_t trailer[4])
+{
+	return cf_get_u32(trailer);
+}
+
+/*
+ * parse_header(hdr, hlen, hoff, index_key, entries, count): authenticate
+ * and parse the ${hlen}-byte encrypted header found at offset ${hoff} of a
+ * pack (so blobs must end by ${hoff}).
+ */
+static cf_status
+parse_header(const uint8_t *hdr, size_t hlen, size_t hoff,
+    const uint8_t index_key[CF_KEY_BYTES], struct cf_pack_entry **entries,
     size_t *count)
 {
 	struct cf_reader rd;
 	struct cf_pack_entry *e = NULL;
 	uint8_t *plain = NULL;
-	size_t hlen, hoff, plen, cnt = 0;
+	size_t plen, cnt = 0;
 	cf_status rc;
 
-	*entries = NULL;
-	*count = 0;
-	if (n > CF_PACK_MAX)
-		return cf_error_set(CF_ERR_CORRUPT,
-		    "pack is larger (%zu bytes) than any coffre writes", n);
-	if (n < CF_PACK_HEAD_BYTES + PACK_HEADER_MIN + PACK_TRAILER_BYTES)
-		return cf_error_set(CF_ERR_CORRUPT,
-		    "pack is too short (%zu bytes)", n);
-	hlen = cf_get_u32(pack + n - PACK_TRAILER_BYTES);
-	if (hlen < PACK_HEADER_MIN ||
-	    hlen > n - CF_PACK_HEAD_BYTES - PACK_TRAILER_BYTES)
-		return cf_error_set(CF_ERR_CORRUPT,
-		    "pack trailer gives an impossible header length (%zu)",
-		    hlen);
-	hoff = n - PACK_TRAILER_BYTES - hlen;
 	plen = hlen - CF_AEAD_OVERHEAD;
 	if ((plain = malloc(plen)) == NULL)
 		return cf_error_set(CF_ERR_NOMEM, "out of memory");
-	if ((rc = cf_aead_open(plain, pack_key, PACK_HEADER_AD,
-	    PACK_HEADER_AD_BYTES, pack + hoff, hlen)) != CF_OK) {
+	if ((rc = cf_aead_open(plain, index_key, PACK_HEADER_AD,
+	    PACK_HEADER_AD_BYTES, hdr, hlen)) != CF_OK) {
 		cf_error_prefix("pack header: ");
 		goto err1;
 	}
@@ -293,4 +289,64 @@ cf_blob_read(struct cf_blob_reader *r,
 	}
 	out->len = raw;
 	return CF_OK;
+}
+
+/* header_bounds(n, hlen): CF_OK if a header of ${hlen} fits a pack of ${n}. */
+static cf_status
+header_bounds(uint64_t n, size_t hlen)
+{
+	if (n > CF_PACK_MAX)
+		return cf_error_set(CF_ERR_CORRUPT,
+		    "pack is larger (%llu bytes) than any coffre writes",
+		    (unsigned long long)n);
+	if (n < CF_PACK_HEAD_BYTES + PACK_HEADER_MIN + PACK_TRAILER_BYTES)
+		return cf_error_set(CF_ERR_CORRUPT,
+		    "pack is too short (%llu bytes)", (unsigned long long)n);
+	if (hlen < PACK_HEADER_MIN ||
+	    hlen > n - CF_PACK_HEAD_BYTES - PACK_TRAILER_BYTES)
+		return cf_error_set(CF_ERR_CORRUPT,
+		    "pack trailer gives an impossible header length (%zu)",
+		    hlen);
+	return CF_OK;
+}
+
+cf_status
+cf_pack_parse(const uint8_t *pack, size_t n,
+    const uint8_t index_key[CF_KEY_BYTES], struct cf_pack_entry **entries,
+    size_t *count)
+{
+	size_t hlen, hoff;
+	cf_status rc;
+
+	*entries = NULL;
+	*count = 0;
+	hlen = n >= PACK_TRAILER_BYTES ?
+	    cf_get_u32(pack + n - PACK_TRAILER_BYTES) : 0;
+	if ((rc = header_bounds(n, hlen)) != CF_OK)
+		return rc;
+	hoff = n - PACK_TRAILER_BYTES - hlen;
+	return parse_header(pack + hoff, hlen, hoff, index_key, entries, count);
+}
+
+cf_status
+cf_pack_parse_tail(const uint8_t *tail, size_t n, uint64_t pack_size,
+    const uint8_t index_key[CF_KEY_BYTES], struct cf_pack_entry **entries,
+    size_t *count)
+{
+	size_t hlen;
+	cf_status rc;
+
+	*entries = NULL;
+	*count = 0;
+	if (n < PACK_TRAILER_BYTES || n > pack_size)
+		return cf_error_set(CF_ERR_CORRUPT, "pack tail is too short");
+	hlen = cf_get_u32(tail + n - PACK_TRAILER_BYTES);
+	if ((rc = header_bounds(pack_size, hlen)) != CF_OK)
+		return rc;
+	if (hlen > n - PACK_TRAILER_BYTES)
+		return cf_error_set(CF_ERR_CORRUPT,
+		    "pack tail does not hold the whole header");
+	return parse_header(tail + n - PACK_TRAILER_BYTES - hlen, hlen,
+	    (size_t)(pack_size - PACK_TRAILER_BYTES - hlen), index_key,
+	    entries, count);
 }

@@ -19,7 +19,7 @@
 #define SAMPLE_BYTES (64u * 1024)
 
 struct cf_pack_writer {
-	uint8_t *key;                   /* pack key, sodium_malloc'ed */
+	uint8_t *key;                   /* pack key, then index key; guarded */
 	uint8_t repo_pk[CF_BOX_PK_BYTES];
 	int level;                      /* zstd level; 0 = store everything */
 	ZSTD_CCtx *cctx;                /* reused for every blob */
@@ -79,7 +79,8 @@ head_write(struct cf_pack_writer *w)
 }
 
 cf_status
-cf_pack_writer_new(const uint8_t repo_pk[CF_BOX_PK_BYTES], int zstd_level,
+cf_pack_writer_new(const uint8_t repo_pk[CF_BOX_PK_BYTES],
+    const uint8_t index_key[CF_KEY_BYTES], int zstd_level,
     struct cf_pack_writer **out)
 {
 	struct cf_pack_writer *w;
@@ -96,10 +97,11 @@ cf_pack_writer_new(const uint8_t repo_pk[CF_BOX_PK_BYTES], int zstd_level,
 	w->level = zstd_level;
 	cf_buf_init(&w->pack, CF_PACK_MAX);
 	cf_buf_init(&w->plain, CF_PACK_MAX);
-	if ((w->key = sodium_malloc(CF_KEY_BYTES)) == NULL) {
+	if ((w->key = sodium_malloc(2 * CF_KEY_BYTES)) == NULL) {
 		rc = cf_error_set(CF_ERR_NOMEM, "out of guarded memory");
 		goto err1;
 	}
+	memcpy(w->key + CF_KEY_BYTES, index_key, CF_KEY_BYTES);
 	if (zstd_level != 0) {
 		if ((w->cctx = ZSTD_createCCtx()) == NULL) {
 			rc = cf_error_set(CF_ERR_NOMEM,
@@ -278,7 +280,7 @@ cf_pack_writer_finish(struct cf_pack_writer *w,
 		memset(p, 0, (size_t)(total - unpadded));
 		w->plain.len = plen;
 
-		cf_aead_seal(w->pack.p + w->pack.len, w->key, PACK_HEADER_AD,
+		cf_aead_seal(w->pack.p + w->pack.len, w->key + CF_KEY_BYTES, PACK_HEADER_AD,
 		    PACK_HEADER_AD_BYTES, w->plain.p, plen);
 		w->pack.len += hlen;
 		cf_put_u32(w->pack.p + w->pack.len, (uint32_t)hlen);

@@ -211,8 +211,10 @@ rewrite(struct prune *p)
 
 	if ((rc = cf_index_new(&p->newidx)) != CF_OK ||
 	    (rc = cf_pack_writer_new(p->r->keys->repo_pk,
+	    p->r->keys->index_key,
 	    p->r->cfg.zstd_level, &p->pw[0])) != CF_OK ||
 	    (rc = cf_pack_writer_new(p->r->keys->repo_pk,
+	    p->r->keys->index_key,
 	    p->r->cfg.zstd_level, &p->pw[1])) != CF_OK)
 		return rc;
 	if ((rc = cf_index_foreach(p->r->idx, carry, p)) != CF_OK ||
