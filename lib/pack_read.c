@@ -159,6 +159,23 @@ parse_header(const uint8_t *hdr, size_t hlen, size_t hoff,
 		goto err2;
 	if ((rc = entries_check(e, cnt)) != CF_OK)
 		goto err2;
+	/*
+	 * Blobs lie back to back from the fixed head to the header: inside
+	 * the area and not overlapping, they must fill it exactly.  This also
+	 * refuses a wrong pack size given to cf_pack_parse_tail.
+	 */
+	{
+		uint64_t sum = 0;
+
+		for (size_t i = 0; i < cnt; i++)
+			sum += e[i].length;
+		if (sum != (uint64_t)hoff - CF_PACK_HEAD_BYTES) {
+			rc = cf_error_set(CF_ERR_CORRUPT,
+			    "pack header: its blobs do not fill the blob area "
+			    "(wrong pack size, or not this pack's header)");
+			goto err2;
+		}
+	}
 
 	sodium_memzero(plain, plen);
 	free(plain);

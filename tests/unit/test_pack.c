@@ -116,6 +116,7 @@ unpadded_size(const struct cf_pack_entry *e, size_t count)
 static void
 test_roundtrip(void)
 {
+	const uint8_t *ik = keys->index_key;
 	enum { NB = 16 };
 	struct blob b[NB];
 	struct cf_pack_writer *w;
@@ -156,7 +157,7 @@ test_roundtrip(void)
 		blob_init(&b[nb++], CF_BLOB_DATA, m, 132096);
 	}
 
-	CHECK_OK(cf_pack_writer_new(keys->repo_pk, 3, &w));
+	CHECK_OK(cf_pack_writer_new(keys->repo_pk, ik, 3, &w));
 	CHECK(cf_pack_writer_count(w) == 0);
 	CHECK(cf_pack_writer_size(w) == CF_PACK_HEAD_BYTES);
 	for (size_t i = 0; i < nb; i++)
@@ -217,7 +218,7 @@ test_roundtrip(void)
 	/* Open, parse, read everything. */
 	CHECK_OK(cf_pack_open_key(copy, len, keys->repo_pk, keys->repo_sk,
 	    key));
-	CHECK_OK(cf_pack_parse(copy, len, key, &pe, &pcount));
+	CHECK_OK(cf_pack_parse(copy, len, ik, &pe, &pcount));
 	CHECK(pcount == nb);
 	for (size_t i = 0; i < pcount && i < count; i++) {
 		CHECK(pe[i].type == we[i].type);
@@ -271,7 +272,7 @@ test_roundtrip(void)
 	{
 		struct cf_pack_entry *e2;
 		size_t c2;
-		CHECK_OK(cf_pack_parse(copy, len, key, &e2, &c2));
+		CHECK_OK(cf_pack_parse(copy, len, ik, &e2, &c2));
 		free(e2);
 	}
 	for (size_t i = 0; i < pcount; i++) {
@@ -385,7 +386,7 @@ test_roundtrip(void)
 
 		for (size_t i = 0; i < sizeof(spots) / sizeof(spots[0]); i++) {
 			copy[spots[i]] ^= 4;
-			CHECK_ERR(cf_pack_parse(copy, len, key, &e2, &c2),
+			CHECK_ERR(cf_pack_parse(copy, len, ik, &e2, &c2),
 			    CF_ERR_CORRUPT);
 			CHECK(e2 == NULL && c2 == 0);
 			copy[spots[i]] ^= 4;
@@ -393,160 +394,188 @@ test_roundtrip(void)
 		for (int d = 1; d < 4; d++) {
 			uint8_t save = copy[len - 4 + d - 1];
 			copy[len - 4 + d - 1] ^= (uint8_t)(1u << d);
-			CHECK_ERR(cf_pack_parse(copy, len, key, &e2, &c2),
+			CHECK_ERR(cf_pack_parse(copy, len, ik, &e2, &c2),
 			    CF_ERR_CORRUPT);
 			copy[len - 4 + d - 1] = save;
 		}
 		cf_put_u32(copy + len - 4, 0xffffffffu);
-		CHECK_ERR(cf_pack_parse(copy, len, key, &e2, &c2),
+		CHECK_ERR(cf_pack_parse(copy, len, ik, &e2, &c2),
 		    CF_ERR_CORRUPT);
 		cf_put_u32(copy + len - 4, 43);
-		CHECK_ERR(cf_pack_parse(copy, len, key, &e2, &c2),
+		CHECK_ERR(cf_pack_parse(copy, len, ik, &e2, &c2),
 		    CF_ERR_CORRUPT);
 		cf_put_u32(copy + len - 4, (uint32_t)(len - 100 + 1));
-		CHECK_ERR(cf_pack_parse(copy, len, key, &e2, &c2),
+		CHECK_ERR(cf_pack_parse(copy, len, ik, &e2, &c2),
 		    CF_ERR_CORRUPT);
 		cf_put_u32(copy + len - 4, (uint32_t)(len - 3));
-		CHECK_ERR(cf_pack_parse(copy, len, key, &e2, &c2),
+		CHECK_ERR(cf_pack_parse(copy, len, ik, &e2, &c2),
 		    CF_ERR_CORRUPT);
 		cf_put_u32(copy + len - 4, (uint32_t)len);
-		CHECK_ERR(cf_pack_parse(copy, len, key, &e2, &c2),
+		CHECK_ERR(cf_pack_parse(copy, len, ik, &e2, &c2),
 		    CF_ERR_CORRUPT);
 		cf_put_u32(copy + len - 4, hlen);
 		/* Truncation. */
-		CHECK_ERR(cf_pack_parse(copy, len - 1, key, &e2, &c2),
+		CHECK_ERR(cf_pack_parse(copy, len - 1, ik, &e2, &c2),
 		    CF_ERR_CORRUPT);
-		CHECK_ERR(cf_pack_parse(copy, len - 4, key, &e2, &c2),
+		CHECK_ERR(cf_pack_parse(copy, len - 4, ik, &e2, &c2),
 		    CF_ERR_CORRUPT);
-		CHECK_ERR(cf_pack_parse(copy, 100, key, &e2, &c2),
+		CHECK_ERR(cf_pack_parse(copy, 100, ik, &e2, &c2),
 		    CF_ERR_CORRUPT);
-		CHECK_ERR(cf_pack_parse(copy, 0, key, &e2, &c2),
+		CHECK_ERR(cf_pack_parse(copy, 0, ik, &e2, &c2),
 		    CF_ERR_CORRUPT);
-		CHECK_ERR(cf_pack_parse(copy, hoff, key, &e2, &c2),
+		CHECK_ERR(cf_pack_parse(copy, hoff, ik, &e2, &c2),
 		    CF_ERR_CORRUPT);
 		/* Larger than any pack. */
 		{
 			uint8_t *huge = calloc(1, (size_t)CF_PACK_MAX + 1);
 			CHECK_ERR(cf_pack_parse(huge, (size_t)CF_PACK_MAX + 1,
-			    key, &e2, &c2), CF_ERR_CORRUPT);
+			    ik, &e2, &c2), CF_ERR_CORRUPT);
 			CHECK(strstr(cf_error_message(), "larger") != NULL);
 			free(huge);
 		}
-		/* Wrong key. */
-		CHECK_ERR(cf_pack_parse(copy, len, other->id_key, &e2, &c2),
+		/*
+		 * Wrong key: another repository's index key, this one's id
+		 * key, or the pack key (which no longer opens the header).
+		 */
+		CHECK_ERR(cf_pack_parse(copy, len, other->index_key, &e2, &c2),
 		    CF_ERR_CORRUPT);
-		CHECK_OK(cf_pack_parse(copy, len, key, &e2, &c2));
+		CHECK(e2 == NULL && c2 == 0);
+		CHECK_ERR(cf_pack_parse(copy, len, keys->id_key, &e2, &c2),
+		    CF_ERR_CORRUPT);
+		CHECK_ERR(cf_pack_parse(copy, len, key, &e2, &c2),
+		    CF_ERR_CORRUPT);
+		CHECK_OK(cf_pack_parse(copy, len, ik, &e2, &c2));
 		free(e2);
 
 		/*
-		 * Well-authenticated but lying headers (only a writer holding
-		 * the pack key can make them).
+		 * Well-authenticated but lying headers (anyone holding the
+		 * index key can make them, as it can make index files).
 		 */
 		uint8_t *pl = malloc(4 + 64 * CF_PACK_ENTRY_BYTES + 64);
-		struct cf_pack_entry le[3];
-		size_t pn;
+		struct cf_pack_entry le[NB];
+		size_t pn, m = pcount;
 
-		memcpy(le, pe, 3 * sizeof(le[0]));
-		pn = header_plain(pl, le, 3, 0);
-		reheader(copy, hoff, key, pl, pn, &tmp);
-		CHECK_OK(cf_pack_parse(tmp.p, tmp.len, key, &e2, &c2));
-		CHECK(c2 == 3);
+		memcpy(le, pe, m * sizeof(le[0]));
+		pn = header_plain(pl, le, m, 0);
+		reheader(copy, hoff, ik, pl, pn, &tmp);
+		CHECK_OK(cf_pack_parse(tmp.p, tmp.len, ik, &e2, &c2));
+		CHECK(c2 == m);
 		free(e2);
 		/* In reverse order: still fine (order is not required). */
 		{
-			struct cf_pack_entry rev[3] = { le[2], le[1], le[0] };
-			pn = header_plain(pl, rev, 3, 0);
-			reheader(copy, hoff, key, pl, pn, &tmp);
-			CHECK_OK(cf_pack_parse(tmp.p, tmp.len, key, &e2, &c2));
-			CHECK(c2 == 3 && e2[0].offset == le[2].offset);
+			struct cf_pack_entry rev[NB];
+			for (size_t i = 0; i < m; i++)
+				rev[i] = le[m - 1 - i];
+			pn = header_plain(pl, rev, m, 0);
+			reheader(copy, hoff, ik, pl, pn, &tmp);
+			CHECK_OK(cf_pack_parse(tmp.p, tmp.len, ik, &e2, &c2));
+			CHECK(c2 == m && e2[0].offset == le[m - 1].offset);
 			free(e2);
 		}
+		/*
+		 * Blobs that do not fill the blob area (a gap at the end or
+		 * in the middle): blobs lie back to back up to the header.
+		 */
+		pn = header_plain(pl, le, m - 1, 0);
+		reheader(copy, hoff, ik, pl, pn, &tmp);
+		CHECK_ERR(cf_pack_parse(tmp.p, tmp.len, ik, &e2, &c2),
+		    CF_ERR_CORRUPT);
+		CHECK(strstr(cf_error_message(), "fill") != NULL);
+		{
+			struct cf_pack_entry gap[NB];
+			memcpy(gap, le, sizeof(gap));
+			gap[1] = le[m - 1];
+			pn = header_plain(pl, gap, m - 1, 0);
+			reheader(copy, hoff, ik, pl, pn, &tmp);
+			CHECK_ERR(cf_pack_parse(tmp.p, tmp.len, ik, &e2, &c2),
+			    CF_ERR_CORRUPT);
+		}
 		/* Nonzero padding. */
-		pn = header_plain(pl, le, 3, 10);
+		pn = header_plain(pl, le, m, 10);
 		pl[pn - 3] = 1;
-		reheader(copy, hoff, key, pl, pn, &tmp);
-		CHECK_ERR(cf_pack_parse(tmp.p, tmp.len, key, &e2, &c2),
+		reheader(copy, hoff, ik, pl, pn, &tmp);
+		CHECK_ERR(cf_pack_parse(tmp.p, tmp.len, ik, &e2, &c2),
 		    CF_ERR_CORRUPT);
 		/* A zero count. */
 		pn = header_plain(pl, le, 0, 45);
-		reheader(copy, hoff, key, pl, pn, &tmp);
-		CHECK_ERR(cf_pack_parse(tmp.p, tmp.len, key, &e2, &c2),
+		reheader(copy, hoff, ik, pl, pn, &tmp);
+		CHECK_ERR(cf_pack_parse(tmp.p, tmp.len, ik, &e2, &c2),
 		    CF_ERR_CORRUPT);
 		/* A count larger than the entries present. */
-		pn = header_plain(pl, le, 3, 44);
-		cf_put_u32(pl, 4);
-		reheader(copy, hoff, key, pl, pn, &tmp);
-		CHECK_ERR(cf_pack_parse(tmp.p, tmp.len, key, &e2, &c2),
+		pn = header_plain(pl, le, m, 44);
+		cf_put_u32(pl, (uint32_t)m + 1);
+		reheader(copy, hoff, ik, pl, pn, &tmp);
+		CHECK_ERR(cf_pack_parse(tmp.p, tmp.len, ik, &e2, &c2),
 		    CF_ERR_CORRUPT);
 		cf_put_u32(pl, 0xffffffffu);
-		reheader(copy, hoff, key, pl, pn, &tmp);
-		CHECK_ERR(cf_pack_parse(tmp.p, tmp.len, key, &e2, &c2),
+		reheader(copy, hoff, ik, pl, pn, &tmp);
+		CHECK_ERR(cf_pack_parse(tmp.p, tmp.len, ik, &e2, &c2),
 		    CF_ERR_CORRUPT);
 		/* Overlap. */
-		memcpy(le, pe, 3 * sizeof(le[0]));
+		memcpy(le, pe, m * sizeof(le[0]));
 		le[1].offset = le[0].offset + le[0].length - 1;
-		pn = header_plain(pl, le, 3, 0);
-		reheader(copy, hoff, key, pl, pn, &tmp);
-		CHECK_ERR(cf_pack_parse(tmp.p, tmp.len, key, &e2, &c2),
+		pn = header_plain(pl, le, m, 0);
+		reheader(copy, hoff, ik, pl, pn, &tmp);
+		CHECK_ERR(cf_pack_parse(tmp.p, tmp.len, ik, &e2, &c2),
 		    CF_ERR_CORRUPT);
 		CHECK(strstr(cf_error_message(), "overlap") != NULL);
 		/* The same blob twice. */
-		memcpy(le, pe, 3 * sizeof(le[0]));
+		memcpy(le, pe, m * sizeof(le[0]));
 		le[2] = le[0];
-		pn = header_plain(pl, le, 3, 0);
-		reheader(copy, hoff, key, pl, pn, &tmp);
-		CHECK_ERR(cf_pack_parse(tmp.p, tmp.len, key, &e2, &c2),
+		pn = header_plain(pl, le, m, 0);
+		reheader(copy, hoff, ik, pl, pn, &tmp);
+		CHECK_ERR(cf_pack_parse(tmp.p, tmp.len, ik, &e2, &c2),
 		    CF_ERR_CORRUPT);
 		/* Into the fixed head. */
-		memcpy(le, pe, 3 * sizeof(le[0]));
+		memcpy(le, pe, m * sizeof(le[0]));
 		le[0].offset = 95;
-		pn = header_plain(pl, le, 3, 0);
-		reheader(copy, hoff, key, pl, pn, &tmp);
-		CHECK_ERR(cf_pack_parse(tmp.p, tmp.len, key, &e2, &c2),
+		pn = header_plain(pl, le, m, 0);
+		reheader(copy, hoff, ik, pl, pn, &tmp);
+		CHECK_ERR(cf_pack_parse(tmp.p, tmp.len, ik, &e2, &c2),
 		    CF_ERR_CORRUPT);
 		/* Into the header. */
-		memcpy(le, pe, 3 * sizeof(le[0]));
+		memcpy(le, pe, m * sizeof(le[0]));
 		le[2].offset = (uint32_t)hoff - le[2].length + 1;
-		pn = header_plain(pl, le, 3, 0);
-		reheader(copy, hoff, key, pl, pn, &tmp);
-		CHECK_ERR(cf_pack_parse(tmp.p, tmp.len, key, &e2, &c2),
+		pn = header_plain(pl, le, m, 0);
+		reheader(copy, hoff, ik, pl, pn, &tmp);
+		CHECK_ERR(cf_pack_parse(tmp.p, tmp.len, ik, &e2, &c2),
 		    CF_ERR_CORRUPT);
 		le[2].offset = 0xfffffff0u;
-		pn = header_plain(pl, le, 3, 0);
-		reheader(copy, hoff, key, pl, pn, &tmp);
-		CHECK_ERR(cf_pack_parse(tmp.p, tmp.len, key, &e2, &c2),
+		pn = header_plain(pl, le, m, 0);
+		reheader(copy, hoff, ik, pl, pn, &tmp);
+		CHECK_ERR(cf_pack_parse(tmp.p, tmp.len, ik, &e2, &c2),
 		    CF_ERR_CORRUPT);
 		le[2].offset = pe[2].offset;
 		le[2].length = 0xffffffffu;
-		pn = header_plain(pl, le, 3, 0);
-		reheader(copy, hoff, key, pl, pn, &tmp);
-		CHECK_ERR(cf_pack_parse(tmp.p, tmp.len, key, &e2, &c2),
+		pn = header_plain(pl, le, m, 0);
+		reheader(copy, hoff, ik, pl, pn, &tmp);
+		CHECK_ERR(cf_pack_parse(tmp.p, tmp.len, ik, &e2, &c2),
 		    CF_ERR_CORRUPT);
 		/* Too short to be a blob, too large, unknown type. */
-		memcpy(le, pe, 3 * sizeof(le[0]));
+		memcpy(le, pe, m * sizeof(le[0]));
 		le[1].length = 40;
-		pn = header_plain(pl, le, 3, 0);
-		reheader(copy, hoff, key, pl, pn, &tmp);
-		CHECK_ERR(cf_pack_parse(tmp.p, tmp.len, key, &e2, &c2),
+		pn = header_plain(pl, le, m, 0);
+		reheader(copy, hoff, ik, pl, pn, &tmp);
+		CHECK_ERR(cf_pack_parse(tmp.p, tmp.len, ik, &e2, &c2),
 		    CF_ERR_CORRUPT);
-		memcpy(le, pe, 3 * sizeof(le[0]));
+		memcpy(le, pe, m * sizeof(le[0]));
 		le[1].raw_length = CF_BLOB_MAX + 1;
-		pn = header_plain(pl, le, 3, 0);
-		reheader(copy, hoff, key, pl, pn, &tmp);
-		CHECK_ERR(cf_pack_parse(tmp.p, tmp.len, key, &e2, &c2),
+		pn = header_plain(pl, le, m, 0);
+		reheader(copy, hoff, ik, pl, pn, &tmp);
+		CHECK_ERR(cf_pack_parse(tmp.p, tmp.len, ik, &e2, &c2),
 		    CF_ERR_CORRUPT);
-		memcpy(le, pe, 3 * sizeof(le[0]));
+		memcpy(le, pe, m * sizeof(le[0]));
 		le[1].type = 0;
-		pn = header_plain(pl, le, 3, 0);
-		reheader(copy, hoff, key, pl, pn, &tmp);
-		CHECK_ERR(cf_pack_parse(tmp.p, tmp.len, key, &e2, &c2),
+		pn = header_plain(pl, le, m, 0);
+		reheader(copy, hoff, ik, pl, pn, &tmp);
+		CHECK_ERR(cf_pack_parse(tmp.p, tmp.len, ik, &e2, &c2),
 		    CF_ERR_CORRUPT);
 		/* A truncated entry. */
-		memcpy(le, pe, 3 * sizeof(le[0]));
-		pn = header_plain(pl, le, 3, 0);
-		cf_put_u32(pl, 3);
-		reheader(copy, hoff, key, pl, pn - 1, &tmp);
-		CHECK_ERR(cf_pack_parse(tmp.p, tmp.len, key, &e2, &c2),
+		memcpy(le, pe, m * sizeof(le[0]));
+		pn = header_plain(pl, le, m, 0);
+		cf_put_u32(pl, (uint32_t)m);
+		reheader(copy, hoff, ik, pl, pn - 1, &tmp);
+		CHECK_ERR(cf_pack_parse(tmp.p, tmp.len, ik, &e2, &c2),
 		    CF_ERR_CORRUPT);
 		free(pl);
 	}
@@ -643,33 +672,39 @@ test_roundtrip(void)
 		free(b[i].data);
 }
 
-/* The same blob in two packs: one pack's stored bytes fail in the other. */
+/*
+ * The same blob in two packs: one pack's stored bytes fail in the other; a
+ * header moved between packs does not make their blobs readable.
+ */
 static void
 test_cross_pack(void)
 {
+	const uint8_t *ik = keys->index_key;
 	struct cf_pack_writer *w;
 	struct cf_blob_reader *r;
 	const struct cf_pack_entry *we;
 	struct cf_pack_entry e1, e2;
 	const uint8_t *data;
-	uint8_t *p1, *p2, pid1[CF_HASH_BYTES], pid2[CF_HASH_BYTES];
+	uint8_t *p1, *p1orig, *p2, pid1[CF_HASH_BYTES], pid2[CF_HASH_BYTES];
 	uint8_t k1[CF_KEY_BYTES], k2[CF_KEY_BYTES];
 	uint8_t *text = make_text(3000, 9), *rnd = make_random(3000);
 	uint8_t tid[CF_HASH_BYTES], rid[CF_HASH_BYTES];
-	size_t len1, len2, count;
+	size_t len1, len2, len3, count;
 	struct cf_buf out;
 
 	cf_buf_init(&out, CF_BLOB_MAX);
 	cf_blob_id(tid, keys->id_key, CF_BLOB_DATA, text, 3000);
 	cf_blob_id(rid, keys->id_key, CF_BLOB_DATA, rnd, 3000);
 	CHECK_OK(cf_blob_reader_new(&r));
-	CHECK_OK(cf_pack_writer_new(keys->repo_pk, 1, &w));
+	CHECK_OK(cf_pack_writer_new(keys->repo_pk, ik, 1, &w));
 
 	CHECK_OK(cf_pack_writer_add(w, CF_BLOB_DATA, tid, text, 3000));
 	CHECK_OK(cf_pack_writer_add(w, CF_BLOB_DATA, rid, rnd, 3000));
 	CHECK_OK(cf_pack_writer_finish(w, pid1, &data, &len1, &we, &count));
 	p1 = malloc(len1);
 	memcpy(p1, data, len1);
+	p1orig = malloc(len1);
+	memcpy(p1orig, data, len1);
 	e1 = we[1];
 
 	cf_pack_writer_reset(w);
@@ -695,22 +730,298 @@ test_cross_pack(void)
 	CHECK_ERR(cf_blob_read(r, k1, keys->id_key, &e1, p1 + e1.offset, &out),
 	    CF_ERR_CORRUPT);
 	CHECK(out.len == 0);
-	/* Pack 2's header put on pack 1: different key, fails. */
-	{
-		size_t h2 = cf_get_u32(p2 + len2 - 4);
+	memcpy(p1 + e1.offset, p1orig + e1.offset, e1.length);
+	CHECK_OK(cf_blob_read(r, k1, keys->id_key, &e1, p1 + e1.offset, &out));
+
+	/*
+	 * Headers are encrypted with the repository's index key, not the pack
+	 * key, so a header moved from pack 3 (same blobs in the other order,
+	 * same size) onto pack 1 authenticates: what binds a stored blob to
+	 * its pack and its entry is the pack key and the blob's ad, so every
+	 * read of pack 1 through pack 3's entries fails.
+	 */
+	cf_pack_writer_reset(w);
+	CHECK_OK(cf_pack_writer_add(w, CF_BLOB_DATA, rid, rnd, 3000));
+	CHECK_OK(cf_pack_writer_add(w, CF_BLOB_DATA, tid, text, 3000));
+	CHECK_OK(cf_pack_writer_finish(w, pid2, &data, &len3, &we, &count));
+	CHECK(len3 == len1);
+	if (len3 == len1) {
+		size_t h1 = cf_get_u32(p1 + len1 - 4);
+		size_t h3 = cf_get_u32(data + len3 - 4);
 		struct cf_pack_entry *pe;
 		size_t pc;
-		memcpy(p1 + len1 - 4 - h2, p2 + len2 - 4 - h2, h2 + 4);
-		CHECK_ERR(cf_pack_parse(p1, len1, k1, &pe, &pc),
+
+		CHECK(h1 == h3);
+		memcpy(p1 + len1 - 4 - h3, data + len3 - 4 - h3, h3 + 4);
+		CHECK_OK(cf_pack_parse(p1, len1, ik, &pe, &pc));
+		CHECK(pc == 2 && pe[0].offset == CF_PACK_HEAD_BYTES &&
+		    memcmp(pe[0].id, rid, CF_HASH_BYTES) == 0);
+		for (size_t i = 0; i < pc; i++) {
+			CHECK_ERR(cf_blob_read(r, k1, keys->id_key, &pe[i],
+			    p1 + pe[i].offset, &out), CF_ERR_CORRUPT);
+			CHECK(out.len == 0);
+		}
+		free(pe);
+		/* Another repository's header does not open here. */
+		CHECK_ERR(cf_pack_parse(p1, len1, other->index_key, &pe, &pc),
 		    CF_ERR_CORRUPT);
-		CHECK_OK(cf_pack_parse(p2, len2, k2, &pe, &pc));
+		/* Pack 1's own header back: its blobs read again. */
+		memcpy(p1 + len1 - 4 - h1, p1orig + len1 - 4 - h1, h1 + 4);
+		CHECK_OK(cf_pack_parse(p1, len1, ik, &pe, &pc));
+		for (size_t i = 0; i < pc; i++)
+			CHECK_OK(cf_blob_read(r, k1, keys->id_key, &pe[i],
+			    p1 + pe[i].offset, &out));
+		free(pe);
+	}
+	/* Pack 2's header parses on pack 2 with the index key. */
+	{
+		struct cf_pack_entry *pe;
+		size_t pc;
+		CHECK_OK(cf_pack_parse(p2, len2, ik, &pe, &pc));
+		CHECK(pc == 2);
 		free(pe);
 	}
 
 	free(p1);
+	free(p1orig);
 	free(p2);
 	free(text);
 	free(rnd);
+	cf_buf_free(&out);
+	cf_blob_reader_free(r);
+	cf_pack_writer_free(w);
+}
+
+/* same_entries(a, na, b, nb): 1 if the two lists of entries are equal. */
+static int
+same_entries(const struct cf_pack_entry *a, size_t na,
+    const struct cf_pack_entry *b, size_t nb)
+{
+	if (na != nb)
+		return 0;
+	for (size_t i = 0; i < na; i++)
+		if (a[i].type != b[i].type || a[i].offset != b[i].offset ||
+		    a[i].length != b[i].length ||
+		    a[i].raw_length != b[i].raw_length ||
+		    memcmp(a[i].id, b[i].id, CF_HASH_BYTES) != 0)
+			return 0;
+	return 1;
+}
+
+/*
+ * tail_parse(pack, len, n, size, key, e, c): cf_pack_parse_tail of the last
+ * ${n} bytes of ${pack}[0..len), copied into a buffer of exactly ${n}
+ * bytes so that the sanitizers see any read outside the tail.
+ */
+static cf_status
+tail_parse(const uint8_t *pack, size_t len, size_t n, uint64_t size,
+    const uint8_t *key, struct cf_pack_entry **e, size_t *c)
+{
+	uint8_t *t = malloc(n > 0 ? n : 1);
+	cf_status rc;
+
+	if (n > 0)
+		memcpy(t, pack + len - n, n);
+	rc = cf_pack_parse_tail(t, n, size, key, e, c);
+	free(t);
+	return rc;
+}
+
+/* A pack indexed from its last bytes only, as a backup adopts orphans. */
+static void
+test_tail(void)
+{
+	const uint8_t *ik = keys->index_key;
+	struct cf_pack_writer *w;
+	struct cf_blob_reader *r;
+	const struct cf_pack_entry *we;
+	struct cf_pack_entry *pe, *te, dummy;
+	const uint8_t *data;
+	uint8_t *copy, pid[CF_HASH_BYTES], id[CF_HASH_BYTES];
+	uint8_t key[CF_KEY_BYTES];
+	uint8_t *text = make_text(50000, 12);
+	size_t len, count, pc, tc, hoff;
+	uint32_t hlen;
+	struct cf_buf out;
+
+	cf_buf_init(&out, CF_BLOB_MAX);
+	CHECK_OK(cf_blob_reader_new(&r));
+	CHECK_OK(cf_pack_writer_new(keys->repo_pk, ik, 3, &w));
+	for (size_t i = 0; i < 30; i++) {
+		size_t n = (i * 1777) % 40000;
+		uint8_t type = i % 3 == 0 ? CF_BLOB_TREE : CF_BLOB_DATA;
+
+		cf_blob_id(id, keys->id_key, type, text + i, n);
+		CHECK_OK(cf_pack_writer_add(w, type, id, text + i, n));
+	}
+	CHECK_OK(cf_pack_writer_finish(w, pid, &data, &len, &we, &count));
+	copy = malloc(len);
+	memcpy(copy, data, len);
+	CHECK_OK(cf_pack_parse(copy, len, ik, &pe, &pc));
+	CHECK(same_entries(pe, pc, we, count));
+
+	hlen = cf_pack_header_length(copy + len - 4);
+	CHECK(hlen == cf_get_u32(copy + len - 4));
+	CHECK(hlen >= CF_AEAD_OVERHEAD + 4 + 45 * pc);
+	CHECK((size_t)hlen + 4 + CF_PACK_HEAD_BYTES < len);
+	hoff = len - 4 - hlen;
+	{
+		uint8_t tr[4] = { 0x78, 0x56, 0x34, 0x12 };
+		CHECK(cf_pack_header_length(tr) == 0x12345678u);
+	}
+
+	/*
+	 * Exactly the last L + 4 bytes, one more, a longer tail, all but the
+	 * first byte, the whole pack: the same entries as cf_pack_parse.
+	 */
+	{
+		size_t ns[] = { (size_t)hlen + 4, (size_t)hlen + 5,
+		    (size_t)hlen + 4 + 1000, len - 1, len };
+
+		for (size_t i = 0; i < sizeof(ns) / sizeof(ns[0]); i++) {
+			CHECK(ns[i] <= len);
+			CHECK_OK(tail_parse(copy, len, ns[i], len, ik, &te,
+			    &tc));
+			CHECK(same_entries(te, tc, pe, pc));
+			free(te);
+		}
+		/* The whole pack, in place. */
+		CHECK_OK(cf_pack_parse_tail(copy, len, len, ik, &te, &tc));
+		CHECK(same_entries(te, tc, pe, pc));
+		free(te);
+	}
+	/* What the tail gives is enough to read every blob. */
+	CHECK_OK(tail_parse(copy, len, (size_t)hlen + 4, len, ik, &te, &tc));
+	CHECK_OK(cf_pack_open_key(copy, CF_PACK_HEAD_BYTES, keys->repo_pk,
+	    keys->repo_sk, key));
+	for (size_t i = 0; te != NULL && i < tc; i++) {
+		CHECK_OK(cf_blob_read(r, key, keys->id_key, &te[i],
+		    copy + te[i].offset, &out));
+		CHECK(out.len == te[i].raw_length);
+		CHECK(i % 3 != 0 || te[i].type == CF_BLOB_TREE);
+	}
+	free(te);
+
+	/* Too short: one byte less than L + 4, down to nothing. */
+	{
+		size_t ns[] = { (size_t)hlen + 3, (size_t)hlen, 44, 5, 4, 3,
+		    1, 0 };
+
+		for (size_t i = 0; i < sizeof(ns) / sizeof(ns[0]); i++) {
+			te = &dummy;
+			tc = 99;
+			CHECK_ERR(tail_parse(copy, len, ns[i], len, ik, &te,
+			    &tc), CF_ERR_CORRUPT);
+			CHECK(te == NULL && tc == 0);
+		}
+	}
+	/* A tail longer than the pack it claims to end. */
+	CHECK_ERR(cf_pack_parse_tail(copy, len, len - 1, ik, &te, &tc),
+	    CF_ERR_CORRUPT);
+	CHECK_ERR(tail_parse(copy, len, (size_t)hlen + 8, hlen + 7, ik, &te,
+	    &tc), CF_ERR_CORRUPT);
+
+	/*
+	 * A wrong pack size, smaller or larger: the blob area no longer ends
+	 * where the blobs do.
+	 */
+	{
+		uint64_t sizes[] = { len - 1, len + 1, len - 41, len + 41,
+		    len + 4096, (uint64_t)hlen + 4, CF_PACK_HEAD_BYTES + 47,
+		    0, (uint64_t)CF_PACK_MAX, (uint64_t)CF_PACK_MAX + 1,
+		    UINT64_MAX };
+
+		for (size_t i = 0; i < sizeof(sizes) / sizeof(sizes[0]); i++) {
+			te = &dummy;
+			tc = 99;
+			CHECK_ERR(tail_parse(copy, len, (size_t)hlen + 4,
+			    sizes[i], ik, &te, &tc), CF_ERR_CORRUPT);
+			CHECK(te == NULL && tc == 0);
+		}
+		CHECK_ERR(tail_parse(copy, len, (size_t)hlen + 4, len + 1, ik,
+		    &te, &tc), CF_ERR_CORRUPT);
+		CHECK(strstr(cf_error_message(), "fill") != NULL);
+	}
+
+	/* A flipped byte of the header (nonce, body, tag) or the trailer. */
+	{
+		size_t spots[] = { hoff, hoff + 23, hoff + 24, hoff + hlen / 2,
+		    hoff + hlen - 16, hoff + hlen - 1, len - 4, len - 3,
+		    len - 2, len - 1 };
+
+		for (size_t i = 0; i < sizeof(spots) / sizeof(spots[0]); i++) {
+			for (int bit = 0; bit < 8; bit += 7) {
+				copy[spots[i]] ^= (uint8_t)(1u << bit);
+				CHECK_ERR(tail_parse(copy, len,
+				    (size_t)hlen + 4, len, ik, &te, &tc),
+				    CF_ERR_CORRUPT);
+				CHECK_ERR(tail_parse(copy, len, len, len, ik,
+				    &te, &tc), CF_ERR_CORRUPT);
+				copy[spots[i]] ^= (uint8_t)(1u << bit);
+			}
+		}
+		CHECK_OK(tail_parse(copy, len, (size_t)hlen + 4, len, ik, &te,
+		    &tc));
+		free(te);
+	}
+
+	/* Wrong keys: another repository's index key, the id key. */
+	CHECK_ERR(tail_parse(copy, len, (size_t)hlen + 4, len,
+	    other->index_key, &te, &tc), CF_ERR_CORRUPT);
+	CHECK(te == NULL && tc == 0);
+	CHECK_ERR(tail_parse(copy, len, (size_t)hlen + 4, len, keys->id_key,
+	    &te, &tc), CF_ERR_CORRUPT);
+
+	/*
+	 * The header opens with the index key and no longer with the pack
+	 * key; blobs open with the pack key and not with the index key.
+	 */
+	CHECK_ERR(tail_parse(copy, len, (size_t)hlen + 4, len, key, &te, &tc),
+	    CF_ERR_CORRUPT);
+	CHECK_ERR(cf_pack_parse(copy, len, key, &te, &tc), CF_ERR_CORRUPT);
+	{
+		uint8_t *plain = malloc(hlen - CF_AEAD_OVERHEAD);
+
+		CHECK_ERR(cf_aead_open(plain, key, HEADER_AD, 18, copy + hoff,
+		    hlen), CF_ERR_CORRUPT);
+		CHECK_OK(cf_aead_open(plain, ik, HEADER_AD, 18, copy + hoff,
+		    hlen));
+		CHECK(cf_get_u32(plain) == pc);
+		CHECK(plain[4] == pe[0].type &&
+		    memcmp(plain + 5, pe[0].id, CF_HASH_BYTES) == 0 &&
+		    cf_get_u32(plain + 37) == pe[0].offset);
+		/* The ad is part of it. */
+		CHECK_ERR(cf_aead_open(plain, ik, "COFFREPK header v2", 18,
+		    copy + hoff, hlen), CF_ERR_CORRUPT);
+		free(plain);
+	}
+	CHECK_ERR(cf_blob_read(r, ik, keys->id_key, &pe[1],
+	    copy + pe[1].offset, &out), CF_ERR_CORRUPT);
+	CHECK_OK(cf_blob_read(r, key, keys->id_key, &pe[1],
+	    copy + pe[1].offset, &out));
+
+	/* A write-only member's key set (no repo_sk) still parses the tail. */
+	{
+		struct cf_keys *wo;
+		uint8_t k2[CF_KEY_BYTES];
+
+		CHECK_OK(cf_keys_new(&wo));
+		memcpy(wo->index_key, keys->index_key, CF_KEY_BYTES);
+		memcpy(wo->id_key, keys->id_key, CF_KEY_BYTES);
+		memcpy(wo->repo_pk, keys->repo_pk, CF_BOX_PK_BYTES);
+		wo->has_repo_sk = 0;
+		CHECK_OK(tail_parse(copy, len, (size_t)hlen + 4, len,
+		    wo->index_key, &te, &tc));
+		CHECK(same_entries(te, tc, pe, pc));
+		free(te);
+		CHECK_ERR(cf_pack_open_key(copy, len, wo->repo_pk, wo->repo_sk,
+		    k2), CF_ERR_CORRUPT);
+		cf_keys_free(wo);
+	}
+
+	free(pe);
+	free(copy);
+	free(text);
 	cf_buf_free(&out);
 	cf_blob_reader_free(r);
 	cf_pack_writer_free(w);
@@ -720,6 +1031,7 @@ test_cross_pack(void)
 static void
 test_writer(void)
 {
+	const uint8_t *ik = keys->index_key;
 	struct cf_pack_writer *w, *w2;
 	struct cf_blob_reader *r;
 	const struct cf_pack_entry *we;
@@ -732,9 +1044,10 @@ test_writer(void)
 
 	cf_buf_init(&out, CF_BLOB_MAX);
 	CHECK_OK(cf_blob_reader_new(&r));
-	CHECK_ERR(cf_pack_writer_new(keys->repo_pk, 1000, &w), CF_ERR_INVALID);
+	CHECK_ERR(cf_pack_writer_new(keys->repo_pk, ik, 1000, &w),
+	    CF_ERR_INVALID);
 	CHECK(w == NULL);
-	CHECK_OK(cf_pack_writer_new(keys->repo_pk, 0, &w));
+	CHECK_OK(cf_pack_writer_new(keys->repo_pk, ik, 0, &w));
 	CHECK_ERR(cf_pack_writer_finish(w, pid, &data, &len, &we, &count),
 	    CF_ERR_INVALID);
 	cf_blob_id(id, keys->id_key, CF_BLOB_DATA, text, 20000);
@@ -750,7 +1063,7 @@ test_writer(void)
 	CHECK(count == 1 && we[0].length == 20000 + 41);
 	CHECK_OK(cf_pack_open_key(data, len, keys->repo_pk, keys->repo_sk,
 	    key));
-	CHECK_OK(cf_pack_parse(data, len, key, &pe, &pc));
+	CHECK_OK(cf_pack_parse(data, len, ik, &pe, &pc));
 	CHECK_OK(cf_blob_read(r, key, keys->id_key, &pe[0],
 	    data + pe[0].offset, &out));
 	CHECK(out.len == 20000 && memcmp(out.p, text, 20000) == 0);
@@ -761,7 +1074,7 @@ test_writer(void)
 		uint8_t *m = make_random(11000);
 		uint8_t mid[CF_HASH_BYTES];
 
-		CHECK_OK(cf_pack_writer_new(keys->repo_pk, 3, &w2));
+		CHECK_OK(cf_pack_writer_new(keys->repo_pk, ik, 3, &w2));
 		memset(m + 10000, 0, 200);      /* saves < 1/32: stored */
 		cf_blob_id(mid, keys->id_key, CF_BLOB_DATA, m, 10200);
 		CHECK_OK(cf_pack_writer_add(w2, CF_BLOB_DATA, mid, m, 10200));
@@ -774,7 +1087,7 @@ test_writer(void)
 		CHECK(we[1].length < 11000 + 41 - 11000 / 32);
 		CHECK_OK(cf_pack_open_key(data, len, keys->repo_pk,
 		    keys->repo_sk, key));
-		CHECK_OK(cf_pack_parse(data, len, key, &pe, &pc));
+		CHECK_OK(cf_pack_parse(data, len, ik, &pe, &pc));
 		CHECK_OK(cf_blob_read(r, key, keys->id_key, &pe[1],
 		    data + pe[1].offset, &out));
 		CHECK(out.len == 11000 && memcmp(out.p, m, 11000) == 0);
@@ -797,7 +1110,7 @@ test_writer(void)
 		CHECK(len == cf_padme(unpadded_size(we, count)));
 		CHECK_OK(cf_pack_open_key(data, len, keys->repo_pk,
 		    keys->repo_sk, key));
-		CHECK_OK(cf_pack_parse(data, len, key, &pe, &pc));
+		CHECK_OK(cf_pack_parse(data, len, ik, &pe, &pc));
 		CHECK(pc == nblobs);
 		for (size_t i = 0; i < pc; i++)
 			CHECK_OK(cf_blob_read(r, key, keys->id_key, &pe[i],
@@ -811,7 +1124,7 @@ test_writer(void)
 	CHECK_OK(cf_pack_writer_finish(w, pid, &data, &len, &we, &count));
 	CHECK_OK(cf_pack_open_key(data, len, keys->repo_pk, keys->repo_sk,
 	    key));
-	CHECK_OK(cf_pack_parse(data, len, key, &pe, &pc));
+	CHECK_OK(cf_pack_parse(data, len, ik, &pe, &pc));
 	CHECK_ERR(cf_blob_read(r, key, keys->id_key, &pe[0],
 	    data + pe[0].offset, &out), CF_ERR_CORRUPT);
 	free(pe);
@@ -828,6 +1141,7 @@ test_writer(void)
 static void
 test_limits(void)
 {
+	const uint8_t *ik = keys->index_key;
 	struct cf_pack_writer *w;
 	struct cf_blob_reader *r;
 	const struct cf_pack_entry *we;
@@ -841,7 +1155,7 @@ test_limits(void)
 
 	cf_buf_init(&out, CF_BLOB_MAX);
 	CHECK_OK(cf_blob_reader_new(&r));
-	CHECK_OK(cf_pack_writer_new(keys->repo_pk, 3, &w));
+	CHECK_OK(cf_pack_writer_new(keys->repo_pk, ik, 3, &w));
 	cf_blob_id(id, keys->id_key, CF_BLOB_DATA, big, CF_BLOB_MAX);
 	for (i = 0; i < 8 && (rc = cf_pack_writer_add(w, CF_BLOB_DATA, id,
 	    big, CF_BLOB_MAX)) == CF_OK; i++)
@@ -853,7 +1167,7 @@ test_limits(void)
 	CHECK(len <= CF_PACK_MAX);
 	CHECK_OK(cf_pack_open_key(data, len, keys->repo_pk, keys->repo_sk,
 	    key));
-	CHECK_OK(cf_pack_parse(data, len, key, &pe, &pc));
+	CHECK_OK(cf_pack_parse(data, len, ik, &pe, &pc));
 	CHECK(pc == 3);
 	CHECK_OK(cf_blob_read(r, key, keys->id_key, &pe[2],
 	    data + pe[2].offset, &out));
@@ -875,6 +1189,7 @@ main(void)
 	cf_keys_generate(other);
 	test_roundtrip();
 	test_cross_pack();
+	test_tail();
 	test_writer();
 	test_limits();
 	cf_keys_free(keys);
