@@ -599,6 +599,7 @@ adopt_pack(struct backup *b, const uint8_t id[CF_HASH_BYTES],
 	cf_pack_object_name(name, id);
 	cf_buf_init(&tail, CF_PACK_MAX);
 	if (cf_backend_stat(b->r->be, name, &size) != CF_OK || size < 4 ||
+	    size > CF_PACK_MAX ||
 	    cf_backend_get(b->r->be, name, size - 4, 4, &tail) != CF_OK ||
 	    tail.len != 4)
 		goto skip;

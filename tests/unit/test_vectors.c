@@ -859,12 +859,13 @@ static void
 check_pack(struct vec *v)
 {
 	uint8_t sk[CF_BOX_SK_BYTES], pk[CF_BOX_PK_BYTES], pk2[CF_BOX_PK_BYTES];
-	uint8_t idk[CF_KEY_BYTES], key[CF_KEY_BYTES], h[CF_HASH_BYTES];
+	uint8_t idk[CF_KEY_BYTES], ixk[CF_KEY_BYTES], key[CF_KEY_BYTES];
+	uint8_t h[CF_HASH_BYTES];
 	char name[CF_HASH_BYTES * 2 + 9], k[64];
-	struct cf_pack_entry *e = NULL;
+	struct cf_pack_entry *e = NULL, *te = NULL;
 	struct cf_blob_reader *r = NULL;
 	struct cf_buf out;
-	size_t n, count = 0;
+	size_t n, count = 0, tcount = 0;
 	uint8_t *pack = get_bytes(v, "pack", &n), *bad;
 	char *want_name = get_text(v, "name");
 	uint64_t unpadded = get_u64(v, "unpadded_size");
@@ -874,7 +875,8 @@ check_pack(struct vec *v)
 	if (pack == NULL || want_name == NULL ||
 	    get_fixed(v, "repo_sk", sk, sizeof(sk)) != 0 ||
 	    get_fixed(v, "repo_pk", pk, sizeof(pk)) != 0 ||
-	    get_fixed(v, "id_key", idk, sizeof(idk)) != 0)
+	    get_fixed(v, "id_key", idk, sizeof(idk)) != 0 ||
+	    get_fixed(v, "index_key", ixk, sizeof(ixk)) != 0)
 		goto out;
 	VCHECK(v, crypto_scalarmult_base(pk2, sk) == 0 &&
 	    same_bytes(pk, pk2, sizeof(pk)));
@@ -886,9 +888,49 @@ check_pack(struct vec *v)
 	/* Size: Padmé of the unpadded size. */
 	VCHECK(v, n == cf_padme(unpadded));
 
+	/* The header opens with the index key; blobs with the pack key. */
 	CHECK_OK(cf_pack_open_key(pack, n, pk, sk, key));
-	CHECK_OK(cf_pack_parse(pack, n, key, &e, &count));
+	CHECK_OK(cf_pack_parse(pack, n, ixk, &e, &count));
 	VCHECK(v, count == want_count);
+	/* From the last L + 4 bytes only, as a backup adopts a pack. */
+	if (n >= 4 && cf_pack_header_length(pack + n - 4) <= n - 4) {
+		size_t tl = (size_t)cf_pack_header_length(pack + n - 4) + 4;
+		uint8_t *tail = malloc(tl), *plain = malloc(tl);
+
+		if (tail != NULL && plain != NULL) {
+			memcpy(tail, pack + n - tl, tl);
+			CHECK_OK(cf_pack_parse_tail(tail, tl, n, ixk, &te,
+			    &tcount));
+			VCHECK(v, tcount == count);
+			for (size_t i = 0; e != NULL && te != NULL &&
+			    i < count && i < tcount; i++)
+				VCHECK(v, te[i].type == e[i].type &&
+				    same_bytes(te[i].id, e[i].id,
+				    CF_HASH_BYTES) &&
+				    te[i].offset == e[i].offset &&
+				    te[i].length == e[i].length &&
+				    te[i].raw_length == e[i].raw_length);
+			/* By hand: AEAD(index key, "COFFREPK header v1"). */
+			VCHECK(v, tl > 4 + CF_AEAD_OVERHEAD &&
+			    cf_aead_open(plain, ixk, "COFFREPK header v1", 18,
+			    tail, tl - 4) == CF_OK &&
+			    cf_get_u32(plain) == want_count);
+			VCHECK(v, tl > 4 + CF_AEAD_OVERHEAD &&
+			    cf_aead_open(plain, key, "COFFREPK header v1", 18,
+			    tail, tl - 4) == CF_ERR_CORRUPT);
+		}
+		free(tail);
+		free(plain);
+	}
+	/* The pack key does not open the header. */
+	{
+		struct cf_pack_entry *e2 = NULL;
+		size_t c2;
+
+		CHECK_ERR(cf_pack_parse(pack, n, key, &e2, &c2),
+		    CF_ERR_CORRUPT);
+		free(e2);
+	}
 	CHECK_OK(cf_blob_reader_new(&r));
 	for (size_t i = 0; e != NULL && r != NULL && i < count; i++) {
 		uint8_t id[CF_HASH_BYTES], ad[1 + CF_HASH_BYTES], *plain;
@@ -947,6 +989,7 @@ out:
 	cf_blob_reader_free(r);
 	cf_buf_free(&out);
 	free(e);
+	free(te);
 	free(pack);
 	free(want_name);
 }
