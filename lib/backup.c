@@ -30,6 +30,7 @@
 
 #include "chunker.h"
 #include "filescache.h"
+#include "packer.h"
 
 #define PROGRESS_INTERVAL 0.25
 
@@ -39,8 +40,9 @@ struct backup {
 	struct cf_backup_stats *st;
 	struct cf_index *idx;
 	struct cf_chunker *chunker;
-	struct cf_pack_writer *pw[2];   /* [0] data, [1] trees */
-	struct cf_index *pending[2];    /* ids in the pack in progress */
+	struct cf_packer *data;         /* file chunks, on worker threads */
+	struct cf_packer *trees;        /* directory trees, inline */
+	struct cf_index *pending;       /* ids of blobs this backup stored */
 	struct cf_filescache *fc;
 	struct cf_lock *lock;
 	uint8_t *rbuf;
@@ -84,61 +86,17 @@ excluded(const struct backup *b, const char *path, const char *name)
 
 /* ---- blobs and packs ---- */
 
+/* pending_new(b): the set of blob ids this backup sends to be stored. */
 static cf_status
-pending_reset(struct backup *b, int slot)
+pending_new(struct backup *b)
 {
 	static const uint8_t none[CF_HASH_BYTES];
 	uint32_t no;
 	cf_status rc;
 
-	cf_index_free(b->pending[slot]);
-	b->pending[slot] = NULL;
-	if ((rc = cf_index_new(&b->pending[slot])) != CF_OK)
+	if ((rc = cf_index_new(&b->pending)) != CF_OK)
 		return rc;
-	return cf_index_add_pack(b->pending[slot], none, &no);
-}
-
-static cf_status
-flush_pack(struct backup *b, int slot)
-{
-	struct cf_pack_writer *w = b->pw[slot];
-	const struct cf_pack_entry *entries;
-	struct cf_index_pack ip;
-	const uint8_t *data;
-	size_t len, count;
-	uint32_t no;
-	char name[CF_OBJECT_NAME_MAX];
-	cf_status rc;
-
-	if (cf_pack_writer_count(w) == 0)
-		return CF_OK;
-	if ((rc = cf_pack_writer_finish(w, ip.id, &data, &len, &entries,
-	    &count)) != CF_OK)
-		return rc;
-	cf_pack_object_name(name, ip.id);
-	rc = cf_backend_put(b->r->be, name, data, len);
-	if (rc != CF_OK && rc != CF_ERR_EXISTS)
-		return cf_error_prefix("storing pack: ");
-	b->st->bytes_stored += len;
-	/* The pack is durable; now make it findable, in memory and on disk. */
-	if ((rc = cf_index_add_pack(b->idx, ip.id, &no)) != CF_OK)
-		return rc;
-	for (size_t i = 0; i < count; i++)
-		if ((rc = cf_index_add(b->idx, no, &entries[i])) != CF_OK)
-			return rc;
-	ip.entries = entries;
-	ip.count = count;
-	cf_buf_reset(&b->ibuf);
-	if ((rc = cf_index_file_encode(b->r->keys->index_key, &ip, 1,
-	    &b->ibuf)) != CF_OK ||
-	    (rc = repo_put_named(b->r, "index", b->ibuf.p, b->ibuf.len,
-	    NULL)) != CF_OK)
-		return rc;
-	b->st->bytes_stored += b->ibuf.len;
-	cf_pack_writer_reset(w);
-	if ((rc = pending_reset(b, slot)) != CF_OK)
-		return rc;
-	return cf_lock_refresh(b->lock);
+	return cf_index_add_pack(b->pending, none, &no);
 }
 
 /*
@@ -149,27 +107,22 @@ static cf_status
 save_blob(struct backup *b, uint8_t type, const uint8_t *data, size_t n,
     uint8_t id[CF_HASH_BYTES])
 {
-	int slot = type == CF_BLOB_TREE;
 	struct cf_index_loc loc;
 	struct cf_pack_entry e;
 	cf_status rc;
 
 	cf_blob_id(id, b->r->keys->id_key, type, data, n);
 	if (cf_index_lookup(b->idx, id, &loc) ||
-	    cf_index_lookup(b->pending[slot], id, &loc))
+	    cf_index_lookup(b->pending, id, &loc))
 		return CF_OK;
-	if ((rc = cf_pack_writer_add(b->pw[slot], type, id, data, n)) !=
-	    CF_OK)
-		return rc;
 	memset(&e, 0, sizeof(e));
 	e.type = type;
 	memcpy(e.id, id, CF_HASH_BYTES);
-	if ((rc = cf_index_add(b->pending[slot], 0, &e)) != CF_OK)
+	if ((rc = cf_index_add(b->pending, 0, &e)) != CF_OK)
 		return rc;
 	b->st->bytes_added += n;
-	if (cf_pack_writer_size(b->pw[slot]) >= b->r->cfg.pack_target)
-		return flush_pack(b, slot);
-	return CF_OK;
+	return cf_packer_add(type == CF_BLOB_TREE ? b->trees : b->data, type,
+	    id, data, n);
 }
 
 static cf_status
@@ -379,6 +332,8 @@ save_entry(struct backup *b, const char *path, const char *name,
 	cf_status rc = CF_OK;
 
 	node_from_stat(&n, name, st);
+	if ((rc = cf_lock_refresh(b->lock)) != CF_OK)
+		return rc;
 	if (S_ISREG(st->st_mode)) {
 		n.kind = CF_NODE_FILE;
 		rc = save_file(b, path, st, &n);
@@ -820,6 +775,7 @@ cf_backup_run(struct cf_repo *r, const struct cf_backup_opts *opts,
 	char **paths = NULL;
 	size_t npaths = 0;
 	uint8_t root[CF_HASH_BYTES];
+	uint64_t stored;
 	cf_status rc;
 
 	memset(stats, 0, sizeof(*stats));
@@ -837,14 +793,11 @@ cf_backup_run(struct cf_repo *r, const struct cf_backup_opts *opts,
 	if ((rc = cf_repo_load_index(r, &b.idx)) != CF_OK ||
 	    (rc = cf_chunker_new(&r->cfg.chunker, r->keys->gear_key,
 	    &b.chunker)) != CF_OK ||
-	    (rc = cf_pack_writer_new(r->keys->repo_pk,
-	    r->keys->index_key, r->cfg.zstd_level,
-	    &b.pw[0])) != CF_OK ||
-	    (rc = cf_pack_writer_new(r->keys->repo_pk,
-	    r->keys->index_key, r->cfg.zstd_level,
-	    &b.pw[1])) != CF_OK ||
-	    (rc = pending_reset(&b, 0)) != CF_OK ||
-	    (rc = pending_reset(&b, 1)) != CF_OK)
+	    (rc = pending_new(&b)) != CF_OK ||
+	    (rc = cf_packer_new(r, opts->threads < 0 ? 0 : opts->threads > 0 ?
+	    (unsigned)opts->threads : cf_packer_default_threads(), 1, NULL,
+	    NULL, &b.data)) != CF_OK ||
+	    (rc = cf_packer_new(r, 0, 1, NULL, NULL, &b.trees)) != CF_OK)
 		goto out;
 	b.rcap = 2 * (size_t)r->cfg.chunker.max;
 	if ((b.rbuf = malloc(b.rcap)) == NULL) {
@@ -872,9 +825,14 @@ cf_backup_run(struct cf_repo *r, const struct cf_backup_opts *opts,
 	if (rc != CF_OK)
 		goto out;
 	stats->bytes_total = b.prog.bytes_done;
-	if ((rc = flush_pack(&b, 0)) != CF_OK ||
-	    (rc = flush_pack(&b, 1)) != CF_OK ||
-	    (rc = write_snapshot(&b, paths, npaths, root)) != CF_OK)
+	/* Data, then the trees naming it, then the snapshot naming them. */
+	if ((rc = cf_packer_finish(b.data, &stored)) != CF_OK)
+		goto out;
+	stats->bytes_stored += stored;
+	if ((rc = cf_packer_finish(b.trees, &stored)) != CF_OK)
+		goto out;
+	stats->bytes_stored += stored;
+	if ((rc = write_snapshot(&b, paths, npaths, root)) != CF_OK)
 		goto out;
 	if (b.fc != NULL && (rc = cf_filescache_commit(b.fc)) != CF_OK)
 		goto out;
@@ -884,10 +842,11 @@ out:
 	cf_filescache_close(b.fc);
 	cf_lock_release(b.lock);
 	cf_chunker_free(b.chunker);
-	cf_pack_writer_free(b.pw[0]);
-	cf_pack_writer_free(b.pw[1]);
-	cf_index_free(b.pending[0]);
-	cf_index_free(b.pending[1]);
+	cf_packer_free(b.data);
+	cf_packer_free(b.trees);
+	cf_index_free(b.pending);
+	/* New packs are not in the repository's in-memory index. */
+	repo_drop_index(r);
 	cf_buf_free(&b.ibuf);
 	free(b.rbuf);
 	free(b.chunks);

@@ -410,7 +410,7 @@ cf_check_run(struct cf_repo *r, int read_data, cf_problem_fn problem_fn,
 	    (rc = check_packs_present(&c)) != CF_OK)
 		goto out;
 	/* Trees are read through the repository's index: make it this one. */
-	cf_index_free(r->idx);
+	repo_drop_index(r);
 	r->idx = c.idx;
 	if (r->keys->has_repo_sk &&
 	    (rc = cf_backend_list(r->be, "snapshots", snapshot_one, &c)) !=

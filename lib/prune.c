@@ -11,6 +11,7 @@
  * pack still present.
  */
 #include "repo_internal.h"
+#include "packer.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -27,7 +28,7 @@ struct prune {
 	uint32_t *used_count;
 	uint8_t *fate;
 	size_t np;
-	struct cf_pack_writer *pw[2];
+	struct cf_packer *packer;
 	struct cf_buf buf;
 	uint8_t (*orphans)[CF_HASH_BYTES];
 	size_t norphans;
@@ -117,33 +118,20 @@ find_orphan(void *arg, const char *name)
 
 /* ---- writing ---- */
 
+/* The packer stored a repacked pack: index it in the new index. */
 static cf_status
-flush(struct prune *p, int slot)
+index_new_pack(void *arg, const uint8_t pack_id[CF_HASH_BYTES],
+    const struct cf_pack_entry *entries, size_t count)
 {
-	const struct cf_pack_entry *entries;
-	const uint8_t *data;
-	uint8_t id[CF_HASH_BYTES];
-	size_t len, count;
+	struct prune *p = arg;
 	uint32_t no;
-	char name[CF_OBJECT_NAME_MAX];
 	cf_status rc;
 
-	if (cf_pack_writer_count(p->pw[slot]) == 0)
-		return CF_OK;
-	if ((rc = cf_pack_writer_finish(p->pw[slot], id, &data, &len, &entries,
-	    &count)) != CF_OK)
+	if ((rc = cf_index_add_pack(p->newidx, pack_id, &no)) != CF_OK)
 		return rc;
-	cf_pack_object_name(name, id);
-	rc = cf_backend_put(p->r->be, name, data, len);
-	if (rc != CF_OK && rc != CF_ERR_EXISTS)
-		return rc;
-	if ((rc = cf_index_add_pack(p->newidx, id, &no)) != CF_OK)
-		return rc;
-	for (size_t i = 0; i < count; i++)
-		if ((rc = cf_index_add(p->newidx, no, &entries[i])) != CF_OK)
-			return rc;
-	cf_pack_writer_reset(p->pw[slot]);
-	return CF_OK;
+	for (size_t i = 0; i < count && rc == CF_OK; i++)
+		rc = cf_index_add(p->newidx, no, &entries[i]);
+	return rc;
 }
 
 static cf_status
@@ -154,7 +142,6 @@ carry(void *arg, const uint8_t id[CF_HASH_BYTES],
 	struct cf_index_loc u;
 	struct cf_pack_entry e;
 	uint32_t no;
-	int slot = loc->type == CF_BLOB_TREE;
 	cf_status rc;
 
 	if (p->fate[loc->pack] == KEEP) {
@@ -171,13 +158,9 @@ carry(void *arg, const uint8_t id[CF_HASH_BYTES],
 	}
 	if (p->fate[loc->pack] != REPACK || !cf_index_lookup(p->used, id, &u))
 		return CF_OK;
-	if ((rc = cf_repo_read_blob(p->r, id, loc->type, &p->buf)) != CF_OK ||
-	    (rc = cf_pack_writer_add(p->pw[slot], loc->type, id, p->buf.p,
-	    p->buf.len)) != CF_OK)
+	if ((rc = cf_repo_read_blob(p->r, id, loc->type, &p->buf)) != CF_OK)
 		return rc;
-	if (cf_pack_writer_size(p->pw[slot]) >= p->r->cfg.pack_target)
-		return flush(p, slot);
-	return CF_OK;
+	return cf_packer_add(p->packer, loc->type, id, p->buf.p, p->buf.len);
 }
 
 static int
@@ -209,16 +192,13 @@ rewrite(struct prune *p)
 	struct cf_buf ib;
 	cf_status rc;
 
+	/* Inline: carry() and index_new_pack() both fill newidx. */
 	if ((rc = cf_index_new(&p->newidx)) != CF_OK ||
-	    (rc = cf_pack_writer_new(p->r->keys->repo_pk,
-	    p->r->keys->index_key,
-	    p->r->cfg.zstd_level, &p->pw[0])) != CF_OK ||
-	    (rc = cf_pack_writer_new(p->r->keys->repo_pk,
-	    p->r->keys->index_key,
-	    p->r->cfg.zstd_level, &p->pw[1])) != CF_OK)
+	    (rc = cf_packer_new(p->r, 0, 0, index_new_pack, p,
+	    &p->packer)) != CF_OK)
 		return rc;
 	if ((rc = cf_index_foreach(p->r->idx, carry, p)) != CF_OK ||
-	    (rc = flush(p, 0)) != CF_OK || (rc = flush(p, 1)) != CF_OK)
+	    (rc = cf_packer_finish(p->packer, NULL)) != CF_OK)
 		return rc;
 	cf_buf_init(&ib, CF_INDEX_FILE_MAX);
 	rc = cf_index_file_encode_filtered(p->r->keys->index_key, p->newidx,
@@ -266,11 +246,7 @@ cf_prune_run(struct cf_repo *r, int dry_run, struct cf_prune_stats *stats)
 	if ((rc = cf_lock_acquire(r, 1, &lock)) != CF_OK)
 		goto out;
 	/* Read the index afresh, now that nobody else writes. */
-	cf_index_free(r->idx);
-	r->idx = NULL;
-	for (size_t i = 0; i < r->nindex_names; i++)
-		free(r->index_names[i]);
-	r->nindex_names = 0;
+	repo_drop_index(r);
 	if ((rc = cf_repo_load_index(r, NULL)) != CF_OK ||
 	    (rc = set_new(&p.used)) != CF_OK ||
 	    (rc = cf_repo_snapshots(r, &snaps, &nsnaps)) != CF_OK)
@@ -318,14 +294,12 @@ cf_prune_run(struct cf_repo *r, int dry_run, struct cf_prune_stats *stats)
 	if (changes || p.norphans > 0 || r->nindex_names > 1)
 		rc = rewrite(&p);
 	/* The in-memory index no longer matches the repository. */
-	cf_index_free(r->idx);
-	r->idx = NULL;
+	repo_drop_index(r);
 out:
 	cf_snapshot_list_free(snaps, nsnaps);
 	cf_index_free(p.used);
 	cf_index_free(p.newidx);
-	cf_pack_writer_free(p.pw[0]);
-	cf_pack_writer_free(p.pw[1]);
+	cf_packer_free(p.packer);
 	free(p.used_bytes);
 	free(p.total_bytes);
 	free(p.used_count);

@@ -428,6 +428,16 @@ index_load_one(void *arg, const char *name)
 	return CF_OK;
 }
 
+void
+repo_drop_index(struct cf_repo *r)
+{
+	cf_index_free(r->idx);
+	r->idx = NULL;
+	for (size_t i = 0; i < r->nindex_names; i++)
+		free(r->index_names[i]);
+	r->nindex_names = 0;
+}
+
 cf_status
 cf_repo_load_index(struct cf_repo *r, struct cf_index **idx)
 {
@@ -442,11 +452,7 @@ cf_repo_load_index(struct cf_repo *r, struct cf_index **idx)
 		rc = cf_backend_list(r->be, "index", index_load_one, &l);
 		cf_buf_free(&l.buf);
 		if (rc != CF_OK) {
-			cf_index_free(r->idx);
-			r->idx = NULL;
-			for (size_t i = 0; i < r->nindex_names; i++)
-				free(r->index_names[i]);
-			r->nindex_names = 0;
+			repo_drop_index(r);
 			return rc;
 		}
 	}

@@ -192,6 +192,8 @@ struct cf_backup_opts {
 	const char *hostname;           /* NULL: gethostname */
 	const char *cache_dir;          /* NULL: no files cache */
 	int scan_first;                 /* count files/bytes for an ETA */
+	int threads;                    /* compression and encryption threads:
+					   0 one per CPU, -1 none (inline) */
 	cf_progress_fn progress;
 	cf_warn_fn warn;
 	void *arg;

@@ -68,6 +68,9 @@ cf_status repo_put_named(struct cf_repo *r, const char *dir, const void *data,
 cf_status repo_pack_key(struct cf_repo *r, const uint8_t pack_id[CF_HASH_BYTES],
     uint8_t key[CF_KEY_BYTES]);
 
+/* repo_drop_index(r): forget the in-memory index (reloaded when needed). */
+void repo_drop_index(struct cf_repo *r);
+
 /* repo_now(): the time as seconds and nanoseconds (CLOCK_REALTIME). */
 struct timespec repo_now(void);
 

@@ -333,6 +333,7 @@ restore_symlink(struct restore *rs, const struct cf_node *n, const char *path)
 static cf_status
 make_dir(const struct restore *rs, const char *path)
 {
+	struct stat st;
 	int exists;
 	cf_status rc;
 
@@ -340,6 +341,11 @@ make_dir(const struct restore *rs, const char *path)
 		return rc;
 	if (!exists && mkdir(path, 0700) != 0)
 		return sys_error(path, "cannot create directory");
+	/* A directory restored before (read-only, say) must take new
+	 * entries; set_dir_meta gives it its mode back afterwards. */
+	if (exists && lstat(path, &st) == 0 && (st.st_mode & 0700) != 0700 &&
+	    chmod(path, (st.st_mode & 07777) | 0700) != 0)
+		return sys_error(path, "cannot make directory writable");
 	return CF_OK;
 }
 
