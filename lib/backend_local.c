@@ -6,7 +6,9 @@
  *   config
  *   keys/<name>  data/00 .. data/ff/<name>  index/<name>
  *   snapshots/<name>  locks/<name>
- *   tmp/         objects being written (<32 hex>.tmp)
+ *   tmp/         objects being written: <8 hex host tag><8 hex pid>
+ *                <16 hex random>.tmp, so a file whose writer died on this
+ *                host can be told from one being written
  *
  * An object is written to tmp/, fsync'ed, then linked to its name (link()
  * fails if the name exists, which gives put-if-absent), and the directory
@@ -20,6 +22,7 @@
 
 #include <dirent.h>
 #include <errno.h>
+#include <signal.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -51,6 +54,7 @@ static const char *const layout[] = {
 	"keys", "data", "index", "snapshots", "locks", "tmp",
 };
 
+static void tmp_owner(uint8_t out[8]);
 static cf_status local_put(void *, const char *, const void *, size_t);
 static cf_status local_get(void *, const char *, uint64_t, uint64_t,
     struct cf_buf *);
@@ -243,7 +247,8 @@ local_put(void *ctx, const char *name, const void *data, size_t len)
 		    "cannot write to repository %s: its tmp directory is "
 		    "missing and cannot be created", l->path);
 
-	cf_random(rnd, sizeof(rnd));
+	tmp_owner(rnd);
+	cf_random(rnd + 8, sizeof(rnd) - 8);
 	cf_hex_encode(tname, rnd, sizeof(rnd));
 	memcpy(tname + 2 * TMP_RANDOM_BYTES, TMP_SUFFIX, sizeof(TMP_SUFFIX));
 
@@ -520,9 +525,46 @@ local_close(void *ctx)
 }
 
 /*
- * clean_tmp(l): remove temporary files more than a day old, left by a
- * process that was killed while writing.  Only names of the form we create
- * are touched; failures are ignored (the files are harmless).
+ * tmp_owner(out): 8 bytes naming the writer of a temporary file: a tag of
+ * this host's name, and our pid.
+ */
+static void
+tmp_owner(uint8_t out[8])
+{
+	char host[256] = "";
+	uint8_t h[CF_HASH_BYTES];
+
+	(void)gethostname(host, sizeof(host) - 1);
+	cf_hash(h, host, strlen(host));
+	memcpy(out, h, 4);
+	cf_put_u32(out + 4, (uint32_t)getpid());
+}
+
+/* tmp_writer_dead(name): 1 if ${name} was written by a dead process here. */
+static int
+tmp_writer_dead(const char *name)
+{
+	uint8_t mine[8], theirs[8];
+	char hex[17];
+
+	tmp_owner(mine);
+	memcpy(hex, name, 16);
+	hex[16] = '\0';
+	if (cf_hex_decode(theirs, 8, hex) != CF_OK) {
+		cf_error_clear();
+		return 0;
+	}
+	if (memcmp(mine, theirs, 4) != 0)
+		return 0;       /* another host's: its pids mean nothing here */
+	pid_t pid = (pid_t)cf_get_u32(theirs + 4);
+	return pid > 0 && kill(pid, 0) != 0 && errno == ESRCH;
+}
+
+/*
+ * clean_tmp(l): remove temporary files left by a process that was killed
+ * while writing: those of dead processes of this host, and any more than a
+ * day old.  Only names of the form we create are touched; failures are
+ * ignored (the files are harmless).
  */
 static void
 clean_tmp(const struct local *l)
@@ -549,7 +591,8 @@ clean_tmp(const struct local *l)
 		    strspn(e->d_name, "0123456789abcdef") != hex)
 			continue;
 		if (fstatat(fd, e->d_name, &st, AT_SYMLINK_NOFOLLOW) != 0 ||
-		    !S_ISREG(st.st_mode) || st.st_mtime > now - TMP_MAX_AGE)
+		    !S_ISREG(st.st_mode) || (st.st_mtime > now - TMP_MAX_AGE &&
+		    !tmp_writer_dead(e->d_name)))
 			continue;
 		unlinkat(fd, e->d_name, 0);
 	}

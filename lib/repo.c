@@ -126,55 +126,179 @@ repo_put_named(struct cf_repo *r, const char *dir, const void *data, size_t n,
 /* ---- pinning the repository key on first use ---- */
 
 /*
- * pin_check(path, cfg): compare the repository key with the one recorded for
- * this repository id in ${path}; record it if absent.
+ * The known-repositories file has a line per repository and location:
+ *     <32 hex repository id> <64 hex repository key> <location>
+ * A repository id must keep its key, and a location must keep its
+ * repository id: otherwise a host could swap in a repository of its own
+ * (its own key, an envelope it sealed to the member) and collect the next
+ * backups.  `coffre init` replaces the line of its location.
+ */
+
+struct pin_file {
+	char **lines;
+	size_t n;
+};
+
+static void
+pin_file_free(struct pin_file *pf)
+{
+	for (size_t i = 0; i < pf->n; i++)
+		free(pf->lines[i]);
+	free(pf->lines);
+}
+
+static cf_status
+pin_file_read(const char *path, struct pin_file *pf)
+{
+	char line[PIN_LINE_MAX + PATH_MAX];
+	size_t total = 0;
+	FILE *f;
+
+	memset(pf, 0, sizeof(*pf));
+	if ((f = fopen(path, "re")) == NULL) {
+		if (errno == ENOENT)
+			return CF_OK;
+		return cf_error_set(CF_ERR_IO, "%s: %s", path, strerror(errno));
+	}
+	while (fgets(line, sizeof(line), f) != NULL) {
+		char **l;
+		if ((total += strlen(line)) > PIN_FILE_MAX)
+			break;
+		line[strcspn(line, "\n")] = '\0';
+		if ((l = realloc(pf->lines, (pf->n + 1) * sizeof(*l))) == NULL ||
+		    (l[pf->n] = strdup(line)) == NULL) {
+			if (l != NULL)
+				pf->lines = l;
+			fclose(f);
+			pin_file_free(pf);
+			return cf_error_set(CF_ERR_NOMEM, "out of memory");
+		}
+		pf->lines = l;
+		pf->n++;
+	}
+	fclose(f);
+	return CF_OK;
+}
+
+/* pin_file_write(path, pf): replace the file atomically and durably. */
+static cf_status
+pin_file_write(const char *path, const struct pin_file *pf)
+{
+	size_t pl = strlen(path);
+	char *tmp = malloc(pl + 8);
+	FILE *f;
+	int ok = 1;
+
+	if (tmp == NULL)
+		return cf_error_set(CF_ERR_NOMEM, "out of memory");
+	snprintf(tmp, pl + 8, "%s.new", path);
+	if ((f = fopen(tmp, "we")) == NULL) {
+		free(tmp);
+		return cf_error_set(CF_ERR_IO, "%s: %s", path, strerror(errno));
+	}
+	for (size_t i = 0; i < pf->n; i++)
+		ok &= fprintf(f, "%s\n", pf->lines[i]) > 0;
+	ok &= fflush(f) == 0 && fsync(fileno(f)) == 0;
+	ok &= fclose(f) == 0;
+	if (!ok || rename(tmp, path) != 0) {
+		unlink(tmp);
+		free(tmp);
+		return cf_error_set(CF_ERR_IO, "%s: %s", path, strerror(errno));
+	}
+	free(tmp);
+	return CF_OK;
+}
+
+/*
+ * pin_check(path, cfg, location, init): check the repository's id and key
+ * against ${path}, and record them if new.  With ${init}, a different
+ * repository recorded at the same location is forgotten.
  */
 static cf_status
-pin_check(const char *path, const struct cf_config *cfg)
+pin_check(const char *path, const struct cf_config *cfg, const char *location,
+    int init)
 {
 	char idhex[CF_REPO_ID_BYTES * 2 + 1], pkhex[CF_BOX_PK_BYTES * 2 + 1];
-	char line[PIN_LINE_MAX];
-	FILE *f;
-	int fd;
-	size_t total = 0;
+	char where[PATH_MAX], *entry;
+	struct pin_file pf;
+	size_t keep = 0, idl, pkl;
+	int known = 0, dropped;
+	cf_status rc;
 
 	if (path == NULL)
 		return CF_OK;
+	/* The same directory named two ways is one location. */
+	if (realpath(location, where) == NULL)
+		snprintf(where, sizeof(where), "%s", location);
+	if (strchr(where, '\n') != NULL)
+		where[0] = '\0';
 	cf_hex_encode(idhex, cfg->repo_id, CF_REPO_ID_BYTES);
 	cf_hex_encode(pkhex, cfg->repo_pk, CF_BOX_PK_BYTES);
-	if ((f = fopen(path, "re")) != NULL) {
-		while (fgets(line, sizeof(line), f) != NULL) {
-			total += strlen(line);
-			if (total > PIN_FILE_MAX)
-				break;
-			if (strncmp(line, idhex, strlen(idhex)) != 0 ||
-			    line[strlen(idhex)] != ' ')
-				continue;
-			fclose(f);
-			if (strncmp(line + strlen(idhex) + 1, pkhex,
-			    strlen(pkhex)) != 0)
-				return cf_error_set(CF_ERR_CORRUPT,
-				    "the key of repository %s differs from the "
-				    "one recorded on first use in %s: the "
-				    "repository was replaced or tampered with; "
-				    "refusing to use it", idhex, path);
-			return CF_OK;
+	idl = strlen(idhex);
+	pkl = strlen(pkhex);
+	if ((rc = pin_file_read(path, &pf)) != CF_OK)
+		return rc;
+	for (size_t i = 0; i < pf.n; i++) {
+		const char *l = pf.lines[i];
+		int same_id = strncmp(l, idhex, idl) == 0 && l[idl] == ' ';
+		const char *loc = strlen(l) > idl + 1 + pkl + 1 ?
+		    l + idl + 1 + pkl + 1 : "";
+
+		if (same_id && strncmp(l + idl + 1, pkhex, pkl) != 0) {
+			rc = cf_error_set(CF_ERR_CORRUPT,
+			    "the key of repository %s differs from the one "
+			    "recorded on first use in %s: the repository was "
+			    "replaced or tampered with; refusing to use it",
+			    idhex, path);
+			goto out;
 		}
-		fclose(f);
-	} else if (errno != ENOENT) {
-		return cf_error_set(CF_ERR_IO, "%s: %s", path, strerror(errno));
+		if (!same_id && where[0] != '\0' && strcmp(loc, where) == 0) {
+			if (init) {
+				/* A new repository here: forget the old. */
+				free(pf.lines[i]);
+				pf.lines[i] = NULL;
+				continue;
+			}
+			rc = cf_error_set(CF_ERR_CORRUPT,
+			    "the repository at %s is not the one first used "
+			    "there (recorded in %s): it was replaced, maybe by "
+			    "the host; refusing to use it.  If you re-created "
+			    "it yourself, delete the line for it in that file",
+			    where, path);
+			goto out;
+		}
+		known |= same_id && strcmp(loc, where) == 0;
+		pf.lines[keep] = pf.lines[i];
+		if (keep++ != i)
+			pf.lines[i] = NULL;     /* moved: not freed twice */
 	}
-	if ((fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC |
-	    O_NOFOLLOW, 0600)) < 0)
-		return cf_error_set(CF_ERR_IO, "%s: %s", path, strerror(errno));
-	snprintf(line, sizeof(line), "%s %s\n", idhex, pkhex);
-	if (write(fd, line, strlen(line)) != (ssize_t)strlen(line) ||
-	    fsync(fd) != 0) {
-		close(fd);
-		return cf_error_set(CF_ERR_IO, "%s: %s", path, strerror(errno));
+	dropped = keep != pf.n;
+	pf.n = keep;            /* slots past keep were moved or freed */
+	if (known && !dropped) {
+		rc = CF_OK;
+		goto out;
 	}
-	close(fd);
-	return CF_OK;
+	if (!known) {
+		size_t el = idl + 1 + pkl + 1 + strlen(where) + 1;
+		if ((entry = malloc(el)) == NULL) {
+			rc = cf_error_set(CF_ERR_NOMEM, "out of memory");
+			goto out;
+		}
+		snprintf(entry, el, "%s %s %s", idhex, pkhex, where);
+		char **l = realloc(pf.lines, (keep + 1) * sizeof(*l));
+		if (l == NULL) {
+			free(entry);
+			rc = cf_error_set(CF_ERR_NOMEM, "out of memory");
+			goto out;
+		}
+		pf.lines = l;
+		pf.lines[keep] = entry;
+		pf.n = keep + 1;
+	}
+	rc = pin_file_write(path, &pf);
+out:
+	pin_file_free(&pf);
+	return rc;
 }
 
 /* ---- open / init / close ---- */
@@ -274,7 +398,7 @@ cf_repo_init(const char *location, const struct cf_identity *id,
 	if ((rc = cf_backend_put(r->be, "config", cfgbuf.p, cfgbuf.len)) !=
 	    CF_OK)
 		goto err;
-	if ((rc = pin_check(pin_path, &r->cfg)) != CF_OK)
+	if ((rc = pin_check(pin_path, &r->cfg, location, 1)) != CF_OK)
 		goto err;
 	r->id = id;
 	r->role = CF_ROLE_FULL;
@@ -343,7 +467,7 @@ cf_repo_open(const char *location, const struct cf_identity *id,
 		    "the config was changed or replaced");
 		goto err;
 	}
-	if ((rc = pin_check(pin_path, &r->cfg)) != CF_OK)
+	if ((rc = pin_check(pin_path, &r->cfg, location, 0)) != CF_OK)
 		goto err;
 	r->id = id;
 	r->role = info.role;
