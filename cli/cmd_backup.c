@@ -13,7 +13,7 @@
 
 #include "cli.h"
 
-enum { OPT_EXCLUDE = 0x200, OPT_TAG, OPT_HOST };
+enum { OPT_EXCLUDE = 0x200, OPT_TAG, OPT_HOST, OPT_THREADS };
 
 /* A growable list of strings (pointers into argv or malloc'ed). */
 struct list {
@@ -42,6 +42,7 @@ struct backup_opts {
 	const struct cli *c;
 	struct list excludes, tags;
 	const char *host;
+	int threads;    /* 0: one per CPU */
 };
 
 static int
@@ -64,6 +65,11 @@ backup_opt(void *arg, int opt, const char *val)
 		if (val[0] == '\0')
 			return cli_usage_error(o->c, "--host needs a name");
 		o->host = val;
+		return 0;
+	case OPT_THREADS:
+		if (cli_parse_count(val, &o->threads) != 0 || o->threads > 64)
+			return cli_usage_error(o->c, "--threads needs a number "
+			    "from 0 (one per processor) to 64");
 		return 0;
 	default:
 		return cli_usage_error(o->c, "unexpected option");
@@ -172,6 +178,7 @@ cmd_backup(struct cli *c, int argc, char **argv)
 		{ "exclude", required_argument, NULL, OPT_EXCLUDE },
 		{ "tag", required_argument, NULL, OPT_TAG },
 		{ "host", required_argument, NULL, OPT_HOST },
+		{ "threads", required_argument, NULL, OPT_THREADS },
 		{ NULL, 0, NULL, 0 },
 	};
 	struct backup_opts o;
@@ -208,6 +215,8 @@ cmd_backup(struct cli *c, int argc, char **argv)
 	bo.tags = o.tags.v;
 	bo.ntags = o.tags.n;
 	bo.hostname = o.host;
+	/* --threads 1 means one thread in all: packing inline. */
+	bo.threads = o.threads == 1 ? -1 : o.threads;
 	bo.cache_dir = cli_cache_dir(c, cache, sizeof(cache)) == 0 ? cache :
 	    NULL;
 	bo.scan_first = progress_enabled(p);

@@ -26,12 +26,15 @@ static const struct cli_cmd commands[] = {
 	{ "init", "",
 	  "create a repository at --repo, with you as its first member",
 	  "", cmd_init },
-	{ "backup", "[--exclude PATTERN]... [--tag TAG]... [--host NAME] PATH...",
+	{ "backup", "[--exclude PATTERN]... [--tag TAG]... [--host NAME] "
+	  "[--threads N] PATH...",
 	  "back up files and directories",
 	  "  --exclude PATTERN  skip names or absolute paths matching PATTERN\n"
 	  "                     (fnmatch(3), e.g. '*.tmp'); repeatable\n"
 	  "  --tag TAG          label the snapshot; repeatable\n"
-	  "  --host NAME        record NAME as the host (default: this machine)\n",
+	  "  --host NAME        record NAME as the host (default: this machine)\n"
+	  "  --threads N        compress and encrypt on N threads (default: one\n"
+	  "                     per processor; 1: all work in one thread)\n",
 	  cmd_backup },
 	{ "snapshots", "",
 	  "list the snapshots, oldest first", "", cmd_snapshots },
