@@ -33,6 +33,7 @@ struct restore {
 	struct cf_buf blob;
 	struct link_slot *links;
 	size_t nlinks, caplinks;
+	uint8_t *matched;       /* per include: found in the snapshot */
 	int as_root;
 	struct timespec t0, tprog;
 	struct cf_progress prog;
@@ -62,7 +63,7 @@ sys_error(const char *path, const char *what)
 enum { SKIP, ANCESTOR, SELECTED };
 
 static int
-selection(const struct restore *rs, const char *path)
+selection(struct restore *rs, const char *path)
 {
 	size_t pl = strlen(path);
 	int ancestor = 0;
@@ -73,11 +74,15 @@ selection(const struct restore *rs, const char *path)
 		const char *inc = rs->o->includes[i];
 		size_t il = strlen(inc);
 
-		if (il == 1 && inc[0] == '/')
+		if (il == 1 && inc[0] == '/') {
+			rs->matched[i] = 1;
 			return SELECTED;
+		}
 		if (strncmp(path, inc, il) == 0 &&
-		    (path[il] == '\0' || path[il] == '/'))
+		    (path[il] == '\0' || path[il] == '/')) {
+			rs->matched[i] = 1;
 			return SELECTED;
+		}
 		if (il > pl && strncmp(inc, path, pl) == 0 && inc[pl] == '/')
 			ancestor = 1;
 	}
@@ -495,14 +500,24 @@ cf_restore_run(struct cf_repo *r, const struct cf_snapshot *snap,
 	sp[0] = '\0';
 	if ((rc = make_target(tl ? op : "/")) != CF_OK)
 		goto out;
+	if ((rs.matched = calloc(opts->nincludes + 1, 1)) == NULL) {
+		rc = cf_error_set(CF_ERR_NOMEM, "out of memory");
+		goto out;
+	}
 	rc = restore_tree(&rs, snap->tree, sp, 0, op, tl, 0);
 	progress(&rs, NULL, 1);
+	for (size_t i = 0; rc == CF_OK && i < opts->nincludes; i++)
+		if (!rs.matched[i])
+			rc = cf_error_set(CF_ERR_NOTFOUND,
+			    "%s is not in this snapshot (see `coffre ls`)",
+			    opts->includes[i]);
 out:
 	stats->seconds = repo_elapsed(&rs.t0);
 	cf_lock_release(lock);
 	for (size_t i = 0; i < rs.nlinks; i++)
 		free(rs.links[i].path);
 	free(rs.links);
+	free(rs.matched);
 	cf_buf_free(&rs.blob);
 	free(sp);
 	free(op);

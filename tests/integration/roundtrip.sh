@@ -57,6 +57,10 @@ cf restore latest --target "$T/r3" --include "$SRC/names/new"$'\n'"line"
 cmp -s "$SRC/names/new"$'\n'"line" "$T/r3$SRC/names/new"$'\n'"line" || fail "--include of a single file: content differs"
 assert_eq "$(find "$T/r3" -type f -printf . | wc -c | tr -d ' ')" 1 "files restored by --include of one file"
 
+# --include of a path the snapshot does not hold is an error, not silence
+expect_exit 1 restore latest --target "$T/r4" --include "$SRC/no-such-file"
+grep -q "not in this snapshot" "$T/last.err" || fail "--include of a missing path: no clear message"
+
 # --- restore into an existing target: refused without --overwrite
 victim="$T/r1$SRC/docs/small.txt"
 chmod u+w "$victim"
