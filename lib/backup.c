@@ -86,19 +86,6 @@ excluded(const struct backup *b, const char *path, const char *name)
 
 /* ---- blobs and packs ---- */
 
-/* pending_new(b): the set of blob ids this backup sends to be stored. */
-static cf_status
-pending_new(struct backup *b)
-{
-	static const uint8_t none[CF_HASH_BYTES];
-	uint32_t no;
-	cf_status rc;
-
-	if ((rc = cf_index_new(&b->pending)) != CF_OK)
-		return rc;
-	return cf_index_add_pack(b->pending, none, &no);
-}
-
 /*
  * save_blob(b, type, data, n, id): store a blob unless the repository (or
  * the pack in progress) already has it; its id in ${id}.
@@ -107,18 +94,12 @@ static cf_status
 save_blob(struct backup *b, uint8_t type, const uint8_t *data, size_t n,
     uint8_t id[CF_HASH_BYTES])
 {
-	struct cf_index_loc loc;
-	struct cf_pack_entry e;
 	cf_status rc;
 
 	cf_blob_id(id, b->r->keys->id_key, type, data, n);
-	if (cf_index_lookup(b->idx, id, &loc) ||
-	    cf_index_lookup(b->pending, id, &loc))
+	if (repo_idset_has(b->idx, id) || repo_idset_has(b->pending, id))
 		return CF_OK;
-	memset(&e, 0, sizeof(e));
-	e.type = type;
-	memcpy(e.id, id, CF_HASH_BYTES);
-	if ((rc = cf_index_add(b->pending, 0, &e)) != CF_OK)
+	if ((rc = repo_idset_add(b->pending, id, type)) != CF_OK)
 		return rc;
 	b->st->bytes_added += n;
 	return cf_packer_add(type == CF_BLOB_TREE ? b->trees : b->data, type,
@@ -222,10 +203,8 @@ static int
 chunks_known(struct backup *b, const uint8_t (*chunks)[CF_HASH_BYTES],
     uint32_t n)
 {
-	struct cf_index_loc loc;
-
 	for (uint32_t i = 0; i < n; i++)
-		if (!cf_index_lookup(b->idx, chunks[i], &loc))
+		if (!repo_idset_has(b->idx, chunks[i]))
 			return 0;
 	return 1;
 }
@@ -509,30 +488,6 @@ save_virtual(struct backup *b, const char *dir, char *const *paths, size_t n,
 
 /* ---- packs a killed backup stored but did not index ---- */
 
-struct orphans {
-	struct backup *b;
-	uint8_t (*ids)[CF_HASH_BYTES];
-	size_t n;
-};
-
-static cf_status
-find_orphan(void *arg, const char *name)
-{
-	struct orphans *o = arg;
-	uint8_t id[CF_HASH_BYTES];
-	uint32_t no;
-	void *q;
-
-	if (!repo_parse_object_name(name, "data", id) ||
-	    cf_index_find_pack(o->b->idx, id, &no))
-		return CF_OK;
-	if ((q = realloc(o->ids, (o->n + 1) * CF_HASH_BYTES)) == NULL)
-		return cf_error_set(CF_ERR_NOMEM, "out of memory");
-	o->ids = q;
-	memcpy(o->ids[o->n++], id, CF_HASH_BYTES);
-	return CF_OK;
-}
-
 /*
  * adopt_pack(b, id, ip): read the header of an unindexed pack from its tail
  * (its header is encrypted with the index key, which every member holds)
@@ -591,20 +546,20 @@ out:
 static cf_status
 adopt_orphans(struct backup *b)
 {
-	struct orphans o = { b, NULL, 0 };
+	uint8_t (*ids)[CF_HASH_BYTES] = NULL;
 	struct cf_index_pack *ips = NULL;
-	size_t nips = 0;
+	size_t n = 0, nips = 0;
 	cf_status rc;
 
-	if ((rc = cf_backend_list(b->r->be, "data", find_orphan, &o)) != CF_OK ||
-	    o.n == 0)
+	if ((rc = repo_unindexed_packs(b->r, b->idx, &ids, &n)) != CF_OK ||
+	    n == 0)
 		goto out;
-	if ((ips = calloc(o.n, sizeof(*ips))) == NULL) {
+	if ((ips = calloc(n, sizeof(*ips))) == NULL) {
 		rc = cf_error_set(CF_ERR_NOMEM, "out of memory");
 		goto out;
 	}
-	for (size_t i = 0; i < o.n && rc == CF_OK; i++) {
-		rc = adopt_pack(b, o.ids[i], &ips[nips]);
+	for (size_t i = 0; i < n && rc == CF_OK; i++) {
+		rc = adopt_pack(b, ids[i], &ips[nips]);
 		if (rc == CF_OK && ips[nips].count > 0)
 			nips++;
 	}
@@ -619,7 +574,7 @@ out:
 	for (size_t i = 0; i < nips; i++)
 		free((void *)(uintptr_t)ips[i].entries);
 	free(ips);
-	free(o.ids);
+	free(ids);
 	return rc;
 }
 
@@ -793,7 +748,7 @@ cf_backup_run(struct cf_repo *r, const struct cf_backup_opts *opts,
 	if ((rc = cf_repo_load_index(r, &b.idx)) != CF_OK ||
 	    (rc = cf_chunker_new(&r->cfg.chunker, r->keys->gear_key,
 	    &b.chunker)) != CF_OK ||
-	    (rc = pending_new(&b)) != CF_OK ||
+	    (rc = repo_idset_new(&b.pending)) != CF_OK ||
 	    (rc = cf_packer_new(r, opts->threads < 0 ? 0 : opts->threads > 0 ?
 	    (unsigned)opts->threads : cf_packer_default_threads(), 1, NULL,
 	    NULL, &b.data)) != CF_OK ||

@@ -60,37 +60,6 @@ progress(struct check *c, int force)
 	c->progress_fn(c->arg, &c->prog);
 }
 
-static cf_status
-set_add(struct cf_index *set, const uint8_t id[CF_HASH_BYTES])
-{
-	struct cf_pack_entry e;
-
-	memset(&e, 0, sizeof(e));
-	e.type = CF_BLOB_DATA;
-	memcpy(e.id, id, CF_HASH_BYTES);
-	return cf_index_add(set, 0, &e);
-}
-
-static int
-set_has(const struct cf_index *set, const uint8_t id[CF_HASH_BYTES])
-{
-	struct cf_index_loc loc;
-
-	return cf_index_lookup(set, id, &loc);
-}
-
-static cf_status
-set_new(struct cf_index **set)
-{
-	static const uint8_t none[CF_HASH_BYTES];
-	uint32_t no;
-	cf_status rc;
-
-	if ((rc = cf_index_new(set)) != CF_OK)
-		return rc;
-	return cf_index_add_pack(*set, none, &no);
-}
-
 /* ---- envelopes ---- */
 
 static cf_status
@@ -139,7 +108,7 @@ pack_present(void *arg, const char *name)
 		problem(c, "%s: not a valid pack name", name);
 		return CF_OK;
 	}
-	return set_add(c->present, id);
+	return repo_idset_add(c->present, id, CF_BLOB_DATA);
 }
 
 /* Largest end offset of an indexed blob, per pack: a pack must reach it. */
@@ -181,7 +150,7 @@ check_packs_present(struct check *c)
 
 		c->st->packs++;
 		cf_pack_object_name(name, id);
-		if (!set_has(c->present, id)) {
+		if (!repo_idset_has(c->present, id)) {
 			problem(c, "pack %s is missing", name);
 			continue;
 		}
@@ -208,9 +177,9 @@ check_tree(struct check *c, const uint8_t id[CF_HASH_BYTES], int depth)
 	char hex[CF_HASH_BYTES * 2 + 1];
 	cf_status rc;
 
-	if (set_has(c->seen_trees, id))
+	if (repo_idset_has(c->seen_trees, id))
 		return CF_OK;
-	if ((rc = set_add(c->seen_trees, id)) != CF_OK)
+	if ((rc = repo_idset_add(c->seen_trees, id, CF_BLOB_TREE)) != CF_OK)
 		return rc;
 	cf_hex_encode(hex, id, CF_HASH_BYTES);
 	if (depth > 256) {
@@ -300,7 +269,7 @@ read_pack(struct check *c, uint32_t no, struct cf_blob_reader *br,
 	struct cf_index_loc loc;
 
 	cf_pack_object_name(name, id);
-	if (!set_has(c->present, id))
+	if (!repo_idset_has(c->present, id))
 		return;         /* already reported missing */
 	cf_buf_reset(&c->buf);
 	c->buf.max = CF_PACK_MAX;
@@ -401,8 +370,8 @@ cf_check_run(struct cf_repo *r, int read_data, cf_problem_fn problem_fn,
 	if ((rc = cf_lock_acquire(r, 0, &lock)) != CF_OK)
 		goto out;
 	if ((rc = cf_index_new(&c.idx)) != CF_OK ||
-	    (rc = set_new(&c.seen_trees)) != CF_OK ||
-	    (rc = set_new(&c.present)) != CF_OK)
+	    (rc = repo_idset_new(&c.seen_trees)) != CF_OK ||
+	    (rc = repo_idset_new(&c.present)) != CF_OK)
 		goto out;
 	if (r->keys->has_repo_sk && (rc = check_members(&c)) != CF_OK)
 		goto out;

@@ -35,29 +35,6 @@ struct prune {
 };
 
 static cf_status
-set_new(struct cf_index **set)
-{
-	static const uint8_t none[CF_HASH_BYTES];
-	uint32_t no;
-	cf_status rc;
-
-	if ((rc = cf_index_new(set)) != CF_OK)
-		return rc;
-	return cf_index_add_pack(*set, none, &no);
-}
-
-static cf_status
-mark(struct prune *p, const uint8_t id[CF_HASH_BYTES], uint8_t type)
-{
-	struct cf_pack_entry e;
-
-	memset(&e, 0, sizeof(e));
-	e.type = type;
-	memcpy(e.id, id, CF_HASH_BYTES);
-	return cf_index_add(p->used, 0, &e);
-}
-
-static cf_status
 mark_tree(struct prune *p, const uint8_t id[CF_HASH_BYTES], int depth)
 {
 	struct cf_index_loc loc;
@@ -68,7 +45,7 @@ mark_tree(struct prune *p, const uint8_t id[CF_HASH_BYTES], int depth)
 		return CF_OK;
 	if (depth > 256)
 		return cf_error_set(CF_ERR_CORRUPT, "directory tree too deep");
-	if ((rc = mark(p, id, CF_BLOB_TREE)) != CF_OK ||
+	if ((rc = repo_idset_add(p->used, id, CF_BLOB_TREE)) != CF_OK ||
 	    (rc = cf_repo_read_tree(p->r, id, &t)) != CF_OK)
 		return rc;
 	for (size_t i = 0; i < t.count && rc == CF_OK; i++) {
@@ -77,7 +54,8 @@ mark_tree(struct prune *p, const uint8_t id[CF_HASH_BYTES], int depth)
 			rc = mark_tree(p, n->subtree, depth + 1);
 		else if (n->kind == CF_NODE_FILE)
 			for (uint32_t k = 0; k < n->nchunks && rc == CF_OK; k++)
-				rc = mark(p, n->chunks[k], CF_BLOB_DATA);
+				rc = repo_idset_add(p->used, n->chunks[k],
+				    CF_BLOB_DATA);
 	}
 	cf_tree_free(&t);
 	return rc;
@@ -95,24 +73,6 @@ tally(void *arg, const uint8_t id[CF_HASH_BYTES],
 		p->used_bytes[loc->pack] += loc->length;
 		p->used_count[loc->pack]++;
 	}
-	return CF_OK;
-}
-
-static cf_status
-find_orphan(void *arg, const char *name)
-{
-	struct prune *p = arg;
-	uint8_t id[CF_HASH_BYTES];
-	uint32_t no;
-
-	if (!repo_parse_object_name(name, "data", id) ||
-	    cf_index_find_pack(p->r->idx, id, &no))
-		return CF_OK;
-	void *q = realloc(p->orphans, (p->norphans + 1) * CF_HASH_BYTES);
-	if (q == NULL)
-		return cf_error_set(CF_ERR_NOMEM, "out of memory");
-	p->orphans = q;
-	memcpy(p->orphans[p->norphans++], id, CF_HASH_BYTES);
 	return CF_OK;
 }
 
@@ -248,7 +208,7 @@ cf_prune_run(struct cf_repo *r, int dry_run, struct cf_prune_stats *stats)
 	/* Read the index afresh, now that nobody else writes. */
 	repo_drop_index(r);
 	if ((rc = cf_repo_load_index(r, NULL)) != CF_OK ||
-	    (rc = set_new(&p.used)) != CF_OK ||
+	    (rc = repo_idset_new(&p.used)) != CF_OK ||
 	    (rc = cf_repo_snapshots(r, &snaps, &nsnaps)) != CF_OK)
 		goto out;
 	for (size_t i = 0; i < nsnaps; i++)
@@ -267,7 +227,8 @@ cf_prune_run(struct cf_repo *r, int dry_run, struct cf_prune_stats *stats)
 		goto out;
 	}
 	if ((rc = cf_index_foreach(r->idx, tally, &p)) != CF_OK ||
-	    (rc = cf_backend_list(r->be, "data", find_orphan, &p)) != CF_OK)
+	    (rc = repo_unindexed_packs(r, r->idx, &p.orphans, &p.norphans)) !=
+	    CF_OK)
 		goto out;
 	for (size_t i = 0; i < p.np; i++) {
 		uint64_t unused = p.total_bytes[i] - p.used_bytes[i];

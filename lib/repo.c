@@ -552,6 +552,79 @@ index_load_one(void *arg, const char *name)
 	return CF_OK;
 }
 
+cf_status
+repo_idset_new(struct cf_index **set)
+{
+	static const uint8_t none[CF_HASH_BYTES];
+	uint32_t no;
+	cf_status rc;
+
+	if ((rc = cf_index_new(set)) != CF_OK)
+		return rc;
+	return cf_index_add_pack(*set, none, &no);
+}
+
+cf_status
+repo_idset_add(struct cf_index *set, const uint8_t id[CF_HASH_BYTES],
+    uint8_t type)
+{
+	struct cf_pack_entry e;
+
+	memset(&e, 0, sizeof(e));
+	e.type = type;
+	memcpy(e.id, id, CF_HASH_BYTES);
+	return cf_index_add(set, 0, &e);
+}
+
+int
+repo_idset_has(const struct cf_index *set, const uint8_t id[CF_HASH_BYTES])
+{
+	struct cf_index_loc loc;
+
+	return cf_index_lookup(set, id, &loc);
+}
+
+struct unindexed {
+	const struct cf_index *idx;
+	uint8_t (*ids)[CF_HASH_BYTES];
+	size_t n;
+};
+
+static cf_status
+unindexed_one(void *arg, const char *name)
+{
+	struct unindexed *u = arg;
+	uint8_t id[CF_HASH_BYTES];
+	uint32_t no;
+	void *q;
+
+	if (!repo_parse_object_name(name, "data", id) ||
+	    cf_index_find_pack(u->idx, id, &no))
+		return CF_OK;
+	if ((q = realloc(u->ids, (u->n + 1) * CF_HASH_BYTES)) == NULL)
+		return cf_error_set(CF_ERR_NOMEM, "out of memory");
+	u->ids = q;
+	memcpy(u->ids[u->n++], id, CF_HASH_BYTES);
+	return CF_OK;
+}
+
+cf_status
+repo_unindexed_packs(struct cf_repo *r, const struct cf_index *idx,
+    uint8_t (**ids)[CF_HASH_BYTES], size_t *n)
+{
+	struct unindexed u = { idx, NULL, 0 };
+	cf_status rc;
+
+	if ((rc = cf_backend_list(r->be, "data", unindexed_one, &u)) != CF_OK) {
+		free(u.ids);
+		u.ids = NULL;
+		u.n = 0;
+	}
+	*ids = u.ids;
+	*n = u.n;
+	return rc;
+}
+
 void
 repo_drop_index(struct cf_repo *r)
 {

@@ -68,6 +68,23 @@ cf_status repo_put_named(struct cf_repo *r, const char *dir, const void *data,
 cf_status repo_pack_key(struct cf_repo *r, const uint8_t pack_id[CF_HASH_BYTES],
     uint8_t key[CF_KEY_BYTES]);
 
+/*
+ * An id set: a cf_index used only for membership (one dummy pack), for the
+ * blobs a backup has sent, the blobs snapshots use, the trees check saw.
+ */
+cf_status repo_idset_new(struct cf_index **set);
+cf_status repo_idset_add(struct cf_index *set, const uint8_t id[CF_HASH_BYTES],
+    uint8_t type);
+int repo_idset_has(const struct cf_index *set, const uint8_t id[CF_HASH_BYTES]);
+
+/*
+ * repo_unindexed_packs(r, idx, ids, n): the packs under data/ that ${idx}
+ * does not name (*ids malloc'ed, caller frees): left by a killed backup or
+ * prune.
+ */
+cf_status repo_unindexed_packs(struct cf_repo *r, const struct cf_index *idx,
+    uint8_t (**ids)[CF_HASH_BYTES], size_t *n);
+
 /* repo_drop_index(r): forget the in-memory index (reloaded when needed). */
 void repo_drop_index(struct cf_repo *r);
 
