@@ -182,6 +182,9 @@ read_and_chunk(struct backup *b, int fd, const char *path, uint64_t *size,
 			b->prog.bytes_done += (uint64_t)got;
 		}
 		progress(b, path, 0);
+		/* A large file can take longer than a lock lives. */
+		if ((rc = cf_lock_refresh(b->lock)) != CF_OK)
+			return rc;
 		off = 0;
 		while (len - off >= maxc || (eof && off < len)) {
 			size_t cut = cf_chunker_cut(b->chunker, b->rbuf + off,
@@ -486,98 +489,6 @@ save_virtual(struct backup *b, const char *dir, char *const *paths, size_t n,
 	return rc;
 }
 
-/* ---- packs a killed backup stored but did not index ---- */
-
-/*
- * adopt_pack(b, id, ip): read the header of an unindexed pack from its tail
- * (its header is encrypted with the index key, which every member holds)
- * and add its blobs to the index.  A pack that cannot be read is left for
- * check and prune: it is not an error for this backup.
- */
-static cf_status
-adopt_pack(struct backup *b, const uint8_t id[CF_HASH_BYTES],
-    struct cf_index_pack *ip)
-{
-	char name[CF_OBJECT_NAME_MAX];
-	struct cf_pack_entry *entries = NULL;
-	struct cf_buf tail;
-	uint64_t size;
-	size_t count;
-	uint32_t no, hlen;
-	cf_status rc = CF_OK;
-
-	cf_pack_object_name(name, id);
-	cf_buf_init(&tail, CF_PACK_MAX);
-	if (cf_backend_stat(b->r->be, name, &size) != CF_OK || size < 4 ||
-	    size > CF_PACK_MAX ||
-	    cf_backend_get(b->r->be, name, size - 4, 4, &tail) != CF_OK ||
-	    tail.len != 4)
-		goto skip;
-	hlen = cf_pack_header_length(tail.p);
-	if ((uint64_t)hlen + 4 > size)
-		goto skip;
-	cf_buf_reset(&tail);
-	if (cf_backend_get(b->r->be, name, size - hlen - 4, hlen + 4, &tail) !=
-	    CF_OK || cf_pack_parse_tail(tail.p, tail.len, size,
-	    b->r->keys->index_key, &entries, &count) != CF_OK)
-		goto skip;
-	if ((rc = cf_index_add_pack(b->idx, id, &no)) != CF_OK)
-		goto out;
-	for (size_t i = 0; i < count && rc == CF_OK; i++)
-		rc = cf_index_add(b->idx, no, &entries[i]);
-	memcpy(ip->id, id, CF_HASH_BYTES);
-	ip->entries = entries;
-	ip->count = count;
-	entries = NULL;
-	goto out;
-skip:
-	cf_error_clear();
-	ip->count = 0;
-out:
-	free(entries);
-	cf_buf_free(&tail);
-	return rc;
-}
-
-/*
- * adopt_orphans(b): index the packs that a backup killed between storing a
- * pack and storing its index file left behind, so their data is reused.
- */
-static cf_status
-adopt_orphans(struct backup *b)
-{
-	uint8_t (*ids)[CF_HASH_BYTES] = NULL;
-	struct cf_index_pack *ips = NULL;
-	size_t n = 0, nips = 0;
-	cf_status rc;
-
-	if ((rc = repo_unindexed_packs(b->r, b->idx, &ids, &n)) != CF_OK ||
-	    n == 0)
-		goto out;
-	if ((ips = calloc(n, sizeof(*ips))) == NULL) {
-		rc = cf_error_set(CF_ERR_NOMEM, "out of memory");
-		goto out;
-	}
-	for (size_t i = 0; i < n && rc == CF_OK; i++) {
-		rc = adopt_pack(b, ids[i], &ips[nips]);
-		if (rc == CF_OK && ips[nips].count > 0)
-			nips++;
-	}
-	if (rc == CF_OK && nips > 0) {
-		cf_buf_reset(&b->ibuf);
-		if ((rc = cf_index_file_encode(b->r->keys->index_key, ips, nips,
-		    &b->ibuf)) == CF_OK)
-			rc = repo_put_named(b->r, "index", b->ibuf.p,
-			    b->ibuf.len, NULL);
-	}
-out:
-	for (size_t i = 0; i < nips; i++)
-		free((void *)(uintptr_t)ips[i].entries);
-	free(ips);
-	free(ids);
-	return rc;
-}
-
 /* ---- the optional first pass, for an ETA ---- */
 
 static void
@@ -759,7 +670,7 @@ cf_backup_run(struct cf_repo *r, const struct cf_backup_opts *opts,
 		rc = cf_error_set(CF_ERR_NOMEM, "out of memory");
 		goto out;
 	}
-	if ((rc = adopt_orphans(&b)) != CF_OK)
+	if ((rc = repo_adopt_unindexed(r, b.idx)) != CF_OK)
 		goto out;
 	if (opts->cache_dir != NULL &&
 	    (rc = cf_filescache_open(opts->cache_dir, r->keys, &b.fc)) != CF_OK)
@@ -795,14 +706,17 @@ cf_backup_run(struct cf_repo *r, const struct cf_backup_opts *opts,
 out:
 	stats->seconds = repo_elapsed(&b.t0);
 	cf_filescache_close(b.fc);
-	cf_lock_release(b.lock);
-	cf_chunker_free(b.chunker);
+	/* Workers may be storing a pack: stop them before the lock goes. */
 	cf_packer_free(b.data);
 	cf_packer_free(b.trees);
+	cf_lock_release(b.lock);
+	cf_chunker_free(b.chunker);
 	cf_index_free(b.pending);
 	/* New packs are not in the repository's in-memory index. */
 	repo_drop_index(r);
 	cf_buf_free(&b.ibuf);
+	if (b.rbuf != NULL)
+		sodium_memzero(b.rbuf, b.rcap);
 	free(b.rbuf);
 	free(b.chunks);
 	for (size_t i = 0; i < npaths; i++)

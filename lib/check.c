@@ -30,6 +30,7 @@ struct check {
 	struct cf_buf buf;
 	struct cf_progress prog;
 	struct timespec tprog;
+	struct cf_lock *lock;           /* refreshed during long work */
 };
 
 static void problem(struct check *c, const char *fmt, ...)
@@ -240,26 +241,21 @@ snapshot_one(void *arg, const char *name)
 
 /* ---- reading every pack ---- */
 
-struct pack_blobs {
-	uint32_t pack;
-	size_t n;
-};
-
+/* count_pack_blobs: how many indexed blobs each pack holds, in one pass. */
 static cf_status
 count_pack_blobs(void *arg, const uint8_t id[CF_HASH_BYTES],
     const struct cf_index_loc *loc)
 {
-	struct pack_blobs *pb = arg;
+	size_t *counts = arg;
 
 	(void)id;
-	if (loc->pack == pb->pack)
-		pb->n++;
+	counts[loc->pack]++;
 	return CF_OK;
 }
 
 static void
-read_pack(struct check *c, uint32_t no, struct cf_blob_reader *br,
-    uint8_t *key, struct cf_buf *plain)
+read_pack(struct check *c, uint32_t no, size_t nindexed,
+    struct cf_blob_reader *br, uint8_t *key, struct cf_buf *plain)
 {
 	const uint8_t *id = cf_index_pack_id(c->idx, no);
 	uint8_t got[CF_HASH_BYTES];
@@ -279,6 +275,7 @@ read_pack(struct check *c, uint32_t no, struct cf_blob_reader *br,
 		return;
 	}
 	c->prog.bytes_done += c->buf.len;
+	(void)cf_lock_refresh(c->lock);
 	cf_hash(got, c->buf.p, c->buf.len);
 	if (sodium_memcmp(got, id, CF_HASH_BYTES) != 0) {
 		problem(c, "pack %s does not match its name (damaged or "
@@ -311,11 +308,9 @@ read_pack(struct check *c, uint32_t no, struct cf_blob_reader *br,
 				    "disagrees with the pack", name, hex);
 		}
 	}
-	struct pack_blobs pb = { no, 0 };
-	cf_index_foreach(c->idx, count_pack_blobs, &pb);
-	if (pb.n != indexed)
+	if (nindexed != indexed)
 		problem(c, "pack %s: %zu blobs indexed in it are not in its "
-		    "header", name, pb.n - indexed);
+		    "header", name, nindexed - indexed);
 	free(entries);
 	c->prog.files_done++;
 	progress(c, 0);
@@ -327,7 +322,7 @@ read_all_packs(struct check *c)
 	struct cf_blob_reader *br;
 	struct cf_buf plain;
 	uint8_t *key;
-	size_t np = cf_index_pack_count(c->idx);
+	size_t np = cf_index_pack_count(c->idx), *counts;
 	cf_status rc;
 
 	if ((rc = cf_blob_reader_new(&br)) != CF_OK)
@@ -336,11 +331,18 @@ read_all_packs(struct check *c)
 		cf_blob_reader_free(br);
 		return cf_error_set(CF_ERR_NOMEM, "out of guarded memory");
 	}
+	if ((counts = calloc(np + 1, sizeof(*counts))) == NULL) {
+		sodium_free(key);
+		cf_blob_reader_free(br);
+		return cf_error_set(CF_ERR_NOMEM, "out of memory");
+	}
+	cf_index_foreach(c->idx, count_pack_blobs, counts);
 	cf_buf_init(&plain, CF_BLOB_MAX);
 	c->prog.files_done = 0;
 	c->prog.files_total = np;
 	for (size_t i = 0; i < np; i++)
-		read_pack(c, (uint32_t)i, br, key, &plain);
+		read_pack(c, (uint32_t)i, counts[i], br, key, &plain);
+	free(counts);
 	cf_buf_free(&plain);
 	sodium_free(key);
 	cf_blob_reader_free(br);
@@ -369,6 +371,7 @@ cf_check_run(struct cf_repo *r, int read_data, cf_problem_fn problem_fn,
 	cf_buf_init(&c.buf, CF_PACK_MAX);
 	if ((rc = cf_lock_acquire(r, 0, &lock)) != CF_OK)
 		goto out;
+	c.lock = lock;
 	if ((rc = cf_index_new(&c.idx)) != CF_OK ||
 	    (rc = repo_idset_new(&c.seen_trees)) != CF_OK ||
 	    (rc = repo_idset_new(&c.present)) != CF_OK)

@@ -23,6 +23,7 @@ struct prune {
 	struct cf_repo *r;
 	struct cf_prune_stats *st;
 	struct cf_index *used;          /* set of referenced blob ids */
+	struct cf_lock *lock;           /* refreshed during long work */
 	struct cf_index *newidx;
 	uint64_t *used_bytes, *total_bytes;
 	uint32_t *used_count;
@@ -43,6 +44,8 @@ mark_tree(struct prune *p, const uint8_t id[CF_HASH_BYTES], int depth)
 
 	if (cf_index_lookup(p->used, id, &loc))
 		return CF_OK;
+	if ((rc = cf_lock_refresh(p->lock)) != CF_OK)
+		return rc;
 	if (depth > 256)
 		return cf_error_set(CF_ERR_CORRUPT, "directory tree too deep");
 	if ((rc = repo_idset_add(p->used, id, CF_BLOB_TREE)) != CF_OK ||
@@ -59,6 +62,22 @@ mark_tree(struct prune *p, const uint8_t id[CF_HASH_BYTES], int depth)
 	}
 	cf_tree_free(&t);
 	return rc;
+}
+
+static cf_status
+require_indexed(void *arg, const uint8_t id[CF_HASH_BYTES],
+    const struct cf_index_loc *loc)
+{
+	struct cf_repo *r = arg;
+	char hex[CF_HASH_BYTES * 2 + 1];
+
+	(void)loc;
+	if (repo_idset_has(r->idx, id))
+		return CF_OK;
+	cf_hex_encode(hex, id, CF_HASH_BYTES);
+	return cf_error_set(CF_ERR_CORRUPT, "blob %.16s used by a snapshot is "
+	    "in no pack of the repository (run `coffre check --read-data`)",
+	    hex);
 }
 
 static cf_status
@@ -118,6 +137,8 @@ carry(void *arg, const uint8_t id[CF_HASH_BYTES],
 	}
 	if (p->fate[loc->pack] != REPACK || !cf_index_lookup(p->used, id, &u))
 		return CF_OK;
+	if ((rc = cf_lock_refresh(p->lock)) != CF_OK)
+		return rc;
 	if ((rc = cf_repo_read_blob(p->r, id, loc->type, &p->buf)) != CF_OK)
 		return rc;
 	return cf_packer_add(p->packer, loc->type, id, p->buf.p, p->buf.len);
@@ -205,7 +226,14 @@ cf_prune_run(struct cf_repo *r, int dry_run, struct cf_prune_stats *stats)
 	cf_buf_init(&p.buf, CF_BLOB_MAX);
 	if ((rc = cf_lock_acquire(r, 1, &lock)) != CF_OK)
 		goto out;
+	p.lock = lock;
 	/* Read the index afresh, now that nobody else writes. */
+	repo_drop_index(r);
+	/* Packs a killed run left unindexed may hold data snapshots use:
+	 * index them, then read the index again with that file in it. */
+	if ((rc = cf_repo_load_index(r, NULL)) != CF_OK ||
+	    (rc = repo_adopt_unindexed(r, r->idx)) != CF_OK)
+		goto out;
 	repo_drop_index(r);
 	if ((rc = cf_repo_load_index(r, NULL)) != CF_OK ||
 	    (rc = repo_idset_new(&p.used)) != CF_OK ||
@@ -218,6 +246,12 @@ cf_prune_run(struct cf_repo *r, int dry_run, struct cf_prune_stats *stats)
 			    "--read-data`): ");
 			goto out;
 		}
+	/* Never delete anything while some used data is nowhere to be found:
+	 * the repository needs repair, not pruning. */
+	if ((rc = cf_index_foreach(p.used, require_indexed, r)) != CF_OK) {
+		cf_error_prefix("prune stops, nothing was deleted: ");
+		goto out;
+	}
 	p.np = cf_index_pack_count(r->idx);
 	if ((p.used_bytes = calloc(p.np + 1, sizeof(uint64_t))) == NULL ||
 	    (p.total_bytes = calloc(p.np + 1, sizeof(uint64_t))) == NULL ||
@@ -252,6 +286,9 @@ cf_prune_run(struct cf_repo *r, int dry_run, struct cf_prune_stats *stats)
 		stats->packs_deleted += p.norphans;
 		goto out;
 	}
+	/* Someone may have taken our lock for stale: look before deleting. */
+	if ((rc = cf_lock_verify(lock)) != CF_OK)
+		goto out;
 	if (changes || p.norphans > 0 || r->nindex_names > 1)
 		rc = rewrite(&p);
 	/* The in-memory index no longer matches the repository. */

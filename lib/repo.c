@@ -658,6 +658,93 @@ cf_repo_load_index(struct cf_repo *r, struct cf_index **idx)
 	return CF_OK;
 }
 
+/* ---- packs a killed backup or prune left without an index file ---- */
+
+/*
+ * adopt_pack(r, idx, id, ip): read the header of an unindexed pack from its tail
+ * (its header is encrypted with the index key, which every member holds)
+ * and add its blobs to the index.  A pack that cannot be read is left for
+ * check and prune: it is not an error for this backup.
+ */
+static cf_status
+adopt_pack(struct cf_repo *r, struct cf_index *idx,
+    const uint8_t id[CF_HASH_BYTES], struct cf_index_pack *ip)
+{
+	char name[CF_OBJECT_NAME_MAX];
+	struct cf_pack_entry *entries = NULL;
+	struct cf_buf tail;
+	uint64_t size;
+	size_t count;
+	uint32_t no, hlen;
+	cf_status rc = CF_OK;
+
+	cf_pack_object_name(name, id);
+	cf_buf_init(&tail, CF_PACK_MAX);
+	if (cf_backend_stat(r->be, name, &size) != CF_OK || size < 4 ||
+	    size > CF_PACK_MAX ||
+	    cf_backend_get(r->be, name, size - 4, 4, &tail) != CF_OK ||
+	    tail.len != 4)
+		goto skip;
+	hlen = cf_pack_header_length(tail.p);
+	if ((uint64_t)hlen + 4 > size)
+		goto skip;
+	cf_buf_reset(&tail);
+	if (cf_backend_get(r->be, name, size - hlen - 4, hlen + 4, &tail) !=
+	    CF_OK || cf_pack_parse_tail(tail.p, tail.len, size,
+	    r->keys->index_key, &entries, &count) != CF_OK)
+		goto skip;
+	if ((rc = cf_index_add_pack(idx, id, &no)) != CF_OK)
+		goto out;
+	for (size_t i = 0; i < count && rc == CF_OK; i++)
+		rc = cf_index_add(idx, no, &entries[i]);
+	memcpy(ip->id, id, CF_HASH_BYTES);
+	ip->entries = entries;
+	ip->count = count;
+	entries = NULL;
+	goto out;
+skip:
+	cf_error_clear();
+	ip->count = 0;
+out:
+	free(entries);
+	cf_buf_free(&tail);
+	return rc;
+}
+
+cf_status
+repo_adopt_unindexed(struct cf_repo *r, struct cf_index *idx)
+{
+	uint8_t (*ids)[CF_HASH_BYTES] = NULL;
+	struct cf_index_pack *ips = NULL;
+	struct cf_buf ibuf;
+	size_t n = 0, nips = 0;
+	cf_status rc;
+
+	cf_buf_init(&ibuf, CF_INDEX_FILE_MAX);
+	if ((rc = repo_unindexed_packs(r, idx, &ids, &n)) != CF_OK || n == 0)
+		goto out;
+	if ((ips = calloc(n, sizeof(*ips))) == NULL) {
+		rc = cf_error_set(CF_ERR_NOMEM, "out of memory");
+		goto out;
+	}
+	for (size_t i = 0; i < n && rc == CF_OK; i++) {
+		rc = adopt_pack(r, idx, ids[i], &ips[nips]);
+		if (rc == CF_OK && ips[nips].count > 0)
+			nips++;
+	}
+	if (rc == CF_OK && nips > 0 &&
+	    (rc = cf_index_file_encode(r->keys->index_key, ips, nips,
+	    &ibuf)) == CF_OK)
+		rc = repo_put_named(r, "index", ibuf.p, ibuf.len, NULL);
+out:
+	for (size_t i = 0; i < nips; i++)
+		free((void *)(uintptr_t)ips[i].entries);
+	free(ips);
+	free(ids);
+	cf_buf_free(&ibuf);
+	return rc;
+}
+
 /* ---- blobs ---- */
 
 cf_status

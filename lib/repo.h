@@ -164,6 +164,11 @@ cf_status cf_lock_acquire(struct cf_repo *r, int exclusive,
     struct cf_lock **out);
 /* cf_lock_refresh(l): replace the lock if it is older than the refresh time. */
 cf_status cf_lock_refresh(struct cf_lock *l);
+/*
+ * cf_lock_verify(l): CF_OK if our lock is still there and no conflicting
+ * lock appeared; CF_ERR_LOCKED otherwise (called before deleting data).
+ */
+cf_status cf_lock_verify(struct cf_lock *l);
 /* cf_lock_release(l): remove the lock; NULL is a no-op. */
 void cf_lock_release(struct cf_lock *l);
 

@@ -85,6 +85,14 @@ int repo_idset_has(const struct cf_index *set, const uint8_t id[CF_HASH_BYTES]);
 cf_status repo_unindexed_packs(struct cf_repo *r, const struct cf_index *idx,
     uint8_t (**ids)[CF_HASH_BYTES], size_t *n);
 
+/*
+ * repo_adopt_unindexed(r, idx): index the packs that a process killed
+ * between storing a pack and its index file left behind, reading their
+ * headers (under the index key, so any member can), and store one index
+ * file for them.  Unreadable packs are left alone.
+ */
+cf_status repo_adopt_unindexed(struct cf_repo *r, struct cf_index *idx);
+
 /* repo_drop_index(r): forget the in-memory index (reloaded when needed). */
 void repo_drop_index(struct cf_repo *r);
 

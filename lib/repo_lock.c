@@ -55,10 +55,16 @@ lock_scan_one(void *arg, const char *name)
 
 	if (s->own != NULL && strcmp(name, s->own) == 0)
 		return CF_OK;
+	cf_status rc;
+
 	cf_buf_reset(&s->buf);
-	if (cf_backend_get(s->r->be, name, 0, CF_BACKEND_TO_END, &s->buf) !=
-	    CF_OK)
+	rc = cf_backend_get(s->r->be, name, 0, CF_BACKEND_TO_END, &s->buf);
+	if (rc == CF_ERR_NOTFOUND) {
+		cf_error_clear();
 		return CF_OK;   /* removed meanwhile */
+	}
+	if (rc != CF_OK)        /* unknown: not a reason to ignore it */
+		return cf_error_prefix("reading lock %s: ", name);
 	if (cf_lock_decode(s->buf.p, s->buf.len, s->r->keys->index_key,
 	    &l) != CF_OK)
 		return CF_OK;   /* not a lock we can read: ignore it */
@@ -166,6 +172,26 @@ cf_lock_refresh(struct cf_lock *l)
 	if ((rc = lock_write(l)) != CF_OK)
 		return rc;
 	(void)cf_backend_del(l->r->be, old);
+	return CF_OK;
+}
+
+cf_status
+cf_lock_verify(struct cf_lock *l)
+{
+	char why[512];
+	uint64_t size;
+	int conflict;
+	cf_status rc;
+
+	if (cf_backend_stat(l->r->be, l->name, &size) != CF_OK)
+		return cf_error_set(CF_ERR_LOCKED, "our lock disappeared (another "
+		    "process took it for stale): stopping before changing "
+		    "anything");
+	if ((rc = lock_scan(l->r, l->name, l->info.exclusive, &conflict, why,
+	    sizeof(why))) != CF_OK)
+		return rc;
+	if (conflict)
+		return cf_error_set(CF_ERR_LOCKED, "%s", why);
 	return CF_OK;
 }
 

@@ -22,7 +22,8 @@
 #define HOLE_MIN 4096
 
 struct link_slot {
-	uint64_t device, inode;
+	uint64_t device, inode, size;
+	uint8_t chunks[CF_HASH_BYTES];  /* hash of the chunk id list */
 	char *path;             /* restored path of the first name */
 };
 
@@ -34,6 +35,9 @@ struct restore {
 	struct link_slot *links;
 	size_t nlinks, caplinks;
 	uint8_t *matched;       /* per include: found in the snapshot */
+	struct cf_lock *lock;   /* refreshed during long work */
+	uint64_t damaged;       /* files or directories left out: bad data */
+	char first_damage[512];
 	int as_root;
 	struct timespec t0, tprog;
 	struct cf_progress prog;
@@ -91,12 +95,28 @@ selection(struct restore *rs, const char *path)
 
 /* ---- hard links ---- */
 
+/*
+ * Names are hard links of one file when device and inode agree, and so does
+ * the content (inode numbers can be reused during a backup, or invented by
+ * network file systems): never link two different files.
+ */
+static void
+chunks_hash(const struct cf_node *n, uint8_t out[CF_HASH_BYTES])
+{
+	cf_hash(out, n->chunks, (size_t)n->nchunks * CF_HASH_BYTES);
+}
+
 static const char *
 link_find(const struct restore *rs, const struct cf_node *n)
 {
+	uint8_t h[CF_HASH_BYTES];
+
+	chunks_hash(n, h);
 	for (size_t i = 0; i < rs->nlinks; i++)
 		if (rs->links[i].device == n->device &&
-		    rs->links[i].inode == n->inode)
+		    rs->links[i].inode == n->inode &&
+		    rs->links[i].size == n->size &&
+		    memcmp(rs->links[i].chunks, h, CF_HASH_BYTES) == 0)
 			return rs->links[i].path;
 	return NULL;
 }
@@ -116,6 +136,8 @@ link_add(struct restore *rs, const struct cf_node *n, const char *path)
 		return cf_error_set(CF_ERR_NOMEM, "out of memory");
 	rs->links[rs->nlinks].device = n->device;
 	rs->links[rs->nlinks].inode = n->inode;
+	rs->links[rs->nlinks].size = n->size;
+	chunks_hash(n, rs->links[rs->nlinks].chunks);
 	rs->nlinks++;
 	return CF_OK;
 }
@@ -247,6 +269,8 @@ fill_file(struct restore *rs, int fd, const struct cf_node *n,
 		done += rs->blob.len;
 		rs->prog.bytes_done += rs->blob.len;
 		progress(rs, path, 0);
+		if ((rc = cf_lock_refresh(rs->lock)) != CF_OK)
+			return rc;
 	}
 	if (done != n->size)
 		return cf_error_set(CF_ERR_CORRUPT, "%s: stored chunks hold %llu "
@@ -371,6 +395,23 @@ set_dir_meta(const struct restore *rs, const struct cf_node *n,
 }
 
 /*
+ * damaged(rs, path): data for ${path} failed verification: say so and go on
+ * with the rest, as a restore after a disaster should; the run fails at
+ * the end.  Nothing unverified was written under a real name.
+ */
+static cf_status
+damaged(struct restore *rs, const char *path)
+{
+	if (rs->damaged++ == 0)
+		snprintf(rs->first_damage, sizeof(rs->first_damage), "%s",
+		    cf_error_message());
+	if (rs->o->warn != NULL)
+		rs->o->warn(rs->o->arg, path, cf_error_message());
+	cf_error_clear();
+	return CF_OK;
+}
+
+/*
  * restore_tree(rs, tree, snap_path, out_path, depth): restore the contents
  * of one directory.  Paths are held in buffers of PATH_MAX + 1 bytes that
  * this function extends and restores.
@@ -417,6 +458,8 @@ restore_tree(struct restore *rs, const uint8_t tree[CF_HASH_BYTES],
 		} else {
 			rc = restore_symlink(rs, n, op);
 		}
+		if (rc == CF_ERR_CORRUPT)
+			rc = damaged(rs, sp);
 		sp[spl] = op[opl] = '\0';
 	}
 	sp[spl] = op[opl] = '\0';
@@ -481,6 +524,7 @@ cf_restore_run(struct cf_repo *r, const struct cf_snapshot *snap,
 	cf_buf_init(&rs.blob, CF_BLOB_MAX);
 	if ((rc = cf_lock_acquire(r, 0, &lock)) != CF_OK)
 		goto out;
+	rs.lock = lock;
 	if ((sp = malloc(PATH_MAX + 1)) == NULL ||
 	    (op = malloc(PATH_MAX + 1)) == NULL) {
 		rc = cf_error_set(CF_ERR_NOMEM, "out of memory");
@@ -505,7 +549,14 @@ cf_restore_run(struct cf_repo *r, const struct cf_snapshot *snap,
 		goto out;
 	}
 	rc = restore_tree(&rs, snap->tree, sp, 0, op, tl, 0);
+	if (rc == CF_ERR_CORRUPT)
+		rc = damaged(&rs, "/");
 	progress(&rs, NULL, 1);
+	if (rc == CF_OK && rs.damaged > 0)
+		rc = cf_error_set(CF_ERR_CORRUPT, "%llu files or directories "
+		    "were not restored because their stored data failed "
+		    "verification (damaged or tampered with); first: %s",
+		    (unsigned long long)rs.damaged, rs.first_damage);
 	for (size_t i = 0; rc == CF_OK && i < opts->nincludes; i++)
 		if (!rs.matched[i])
 			rc = cf_error_set(CF_ERR_NOTFOUND,

@@ -88,6 +88,18 @@ fresh() {
 fresh
 flip_byte "${WP[0]}" 170
 NAMES=$(objname "${WP[0]}")
+# a restore after a disaster goes on past the one damaged file: every
+# other file comes back, bit-exact (checked by check_partial_restore)
+run_cf -r "$W" restore latest --target "$T/tgt-goes-on"
+[[ $RC == 3 ]] || fail "restore with one damaged blob exited $RC, expected 3"
+grep -q "not restored because their stored data failed verification" "$T/last.err" ||
+	fail "restore with one damaged blob does not say what was left out: $(show_last)"
+nrestored=$(find "$T/tgt-goes-on" -type f | wc -l)
+nsrc=$(find "$SRC" -type f | wc -l)
+((nrestored >= nsrc - 2 && nrestored > 0)) ||
+	fail "restore stopped at the damaged blob: $nrestored of $nsrc files restored"
+check_partial_restore "$SRC" "$T/tgt-goes-on$SRC"
+rm -rf "$T/tgt-goes-on"
 attack flip-pack strict
 
 # (a2) one byte flipped in the pack's trailer (header length)
