@@ -202,6 +202,27 @@ read_and_chunk(struct backup *b, int fd, const char *path, uint64_t *size,
 	}
 }
 
+/* warn_cache(b, msg): the files cache failed; the backup goes on. */
+static void
+warn_cache(struct backup *b, const char *msg)
+{
+	if (b->o->warn != NULL)
+		b->o->warn(b->o->arg, "files cache", msg);
+	cf_error_clear();
+}
+
+static void
+cache_put(struct backup *b, const char *path, const struct stat *st,
+    const uint8_t (*chunks)[CF_HASH_BYTES], uint32_t n)
+{
+	if (b->fc == NULL || cf_filescache_put(b->fc, path, st, chunks, n) ==
+	    CF_OK)
+		return;
+	warn_cache(b, cf_error_message());
+	cf_filescache_close(b->fc);     /* rolled back: nothing half-saved */
+	b->fc = NULL;
+}
+
 static int
 chunks_known(struct backup *b, const uint8_t (*chunks)[CF_HASH_BYTES],
     uint32_t n)
@@ -235,11 +256,10 @@ save_file(struct backup *b, const char *path, const struct stat *st,
 		node->size = (uint64_t)st->st_size;
 		node->nchunks = ncached;
 		node->chunks = cached;
-		rc = cf_filescache_put(b->fc, path, st,
-		    (const uint8_t (*)[32])cached, ncached);
+		cache_put(b, path, st, (const uint8_t (*)[32])cached, ncached);
 		b->st->files_unchanged++;
 		b->prog.bytes_done += (uint64_t)st->st_size;
-		return rc;
+		return CF_OK;
 	}
 	free(cached);
 	if ((fd = open_for_reading(path)) < 0) {
@@ -268,9 +288,8 @@ save_file(struct backup *b, const char *path, const struct stat *st,
 		b->st->files_new++;
 	/* Cache what was read, with the metadata seen before reading it: a
 	 * change during the read then shows up next time. */
-	if (b->fc != NULL && (rc = cf_filescache_put(b->fc, path, &fst,
-	    (const uint8_t (*)[32])b->chunks, (uint32_t)b->nchunks)) != CF_OK)
-		return rc;
+	cache_put(b, path, &fst, (const uint8_t (*)[32])b->chunks,
+	    (uint32_t)b->nchunks);
 	return CF_OK;
 }
 
@@ -673,8 +692,11 @@ cf_backup_run(struct cf_repo *r, const struct cf_backup_opts *opts,
 	if ((rc = repo_adopt_unindexed(r, b.idx)) != CF_OK)
 		goto out;
 	if (opts->cache_dir != NULL &&
-	    (rc = cf_filescache_open(opts->cache_dir, r->keys, &b.fc)) != CF_OK)
-		goto out;
+	    cf_filescache_open(opts->cache_dir, r->keys, &b.fc) != CF_OK) {
+		/* The cache only saves time: go on without it. */
+		warn_cache(&b, cf_error_message());
+		b.fc = NULL;
+	}
 	if (opts->scan_first)
 		for (size_t i = 0; i < npaths; i++)
 			scan(&b, paths[i], 0);
@@ -700,8 +722,9 @@ cf_backup_run(struct cf_repo *r, const struct cf_backup_opts *opts,
 	stats->bytes_stored += stored;
 	if ((rc = write_snapshot(&b, paths, npaths, root)) != CF_OK)
 		goto out;
-	if (b.fc != NULL && (rc = cf_filescache_commit(b.fc)) != CF_OK)
-		goto out;
+	/* The snapshot is stored: a cache that cannot be saved is a warning. */
+	if (b.fc != NULL && cf_filescache_commit(b.fc) != CF_OK)
+		warn_cache(&b, cf_error_message());
 	progress(&b, NULL, 1);
 out:
 	stats->seconds = repo_elapsed(&b.t0);

@@ -2,6 +2,7 @@
 #include "filescache.h"
 
 #include <errno.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -128,9 +129,20 @@ cf_filescache_open(const char *dir, const struct cf_keys *keys,
 	if ((rc = mkdirs(sub)) != CF_OK)
 		goto err;
 	if ((rc = open_db(file, fc)) != CF_OK) {
-		/* Only a cache: start over rather than fail the backup. */
+		int code = fc->db ? sqlite3_errcode(fc->db) : SQLITE_CANTOPEN;
+		/* Only a cache: a damaged one is started over.  A busy one
+		 * (another backup of this repository on this machine) is left
+		 * alone: the caller goes on without it. */
 		close_db(fc);
-		unlink(file);
+		if (code != SQLITE_CORRUPT && code != SQLITE_NOTADB)
+			goto err;
+		for (const char *ext = ""; ext != NULL;
+		    ext = *ext == '\0' ? "-wal" : strcmp(ext, "-wal") == 0 ?
+		    "-shm" : NULL) {
+			char f[PATH_MAX];
+			snprintf(f, sizeof(f), "%s%s", file, ext);
+			unlink(f);
+		}
 		if ((rc = open_db(file, fc)) != CF_OK)
 			goto err;
 	}

@@ -7,6 +7,8 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <sodium.h>
+
 #include "repo_internal.h"
 
 #define THREADS_MAX 16
@@ -360,8 +362,11 @@ cf_packer_free(struct cf_packer *p)
 		else
 			p->pool[p->nfree++] = j->buf;
 	}
-	for (size_t i = 0; i < p->nfree; i++)
+	/* The pool held file contents: wipe before freeing. */
+	for (size_t i = 0; i < p->nfree; i++) {
+		sodium_memzero(p->pool[i], p->bufcap);
 		free(p->pool[i]);
+	}
 	free(p->pool);
 	free(p->queue);
 	for (size_t i = 0; p->workers != NULL && i < p->nworkers; i++)

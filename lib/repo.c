@@ -162,8 +162,13 @@ pin_file_read(const char *path, struct pin_file *pf)
 	}
 	while (fgets(line, sizeof(line), f) != NULL) {
 		char **l;
-		if ((total += strlen(line)) > PIN_FILE_MAX)
-			break;
+		if ((total += strlen(line)) > PIN_FILE_MAX) {
+			fclose(f);
+			pin_file_free(pf);
+			return cf_error_set(CF_ERR_IO, "%s is larger than %d "
+			    "bytes: not a known-repositories file?", path,
+			    PIN_FILE_MAX);
+		}
 		line[strcspn(line, "\n")] = '\0';
 		if ((l = realloc(pf->lines, (pf->n + 1) * sizeof(*l))) == NULL ||
 		    (l[pf->n] = strdup(line)) == NULL) {
@@ -185,14 +190,19 @@ static cf_status
 pin_file_write(const char *path, const struct pin_file *pf)
 {
 	size_t pl = strlen(path);
-	char *tmp = malloc(pl + 8);
+	char *tmp = malloc(pl + 16);
 	FILE *f;
-	int ok = 1;
+	int fd, ok = 1;
 
 	if (tmp == NULL)
 		return cf_error_set(CF_ERR_NOMEM, "out of memory");
-	snprintf(tmp, pl + 8, "%s.new", path);
-	if ((f = fopen(tmp, "we")) == NULL) {
+	/* A name of our own: two processes may pin at once. */
+	snprintf(tmp, pl + 16, "%s.XXXXXX", path);
+	if ((fd = mkstemp(tmp)) < 0 || (f = fdopen(fd, "w")) == NULL) {
+		if (fd >= 0) {
+			close(fd);
+			unlink(tmp);
+		}
 		free(tmp);
 		return cf_error_set(CF_ERR_IO, "%s: %s", path, strerror(errno));
 	}
