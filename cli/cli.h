@@ -92,6 +92,13 @@ int cli_exit_code(cf_status st);
 int cli_fail(cf_status st, const char *context);
 
 /*
+ * cli_identity_fail(st, path): like cli_fail for a failure to read the
+ * identity file ${path}; a damaged one (CF_ERR_CORRUPT) gets its own hint
+ * and exit code 1, as it is not a repository problem.
+ */
+int cli_identity_fail(cf_status st, const char *path);
+
+/*
  * cli_parse(c, argc, argv, shortopts, longopts, fn, arg, first): parse the
  * global options and the command's (${shortopts}, ${longopts} terminated by
  * a zero entry; either may be NULL), in any order; ${fn} gets each command
@@ -106,7 +113,8 @@ int cli_parse(struct cli *c, int argc, char **argv, const char *shortopts,
 /*
  * cli_global_option(c, opt, optarg): apply a global option; returns 1 if
  * ${opt} was one, 0 if not, CLI_DONE after --version (printed) or --help
- * (c->want_help set; the caller prints the help that fits).
+ * (c->want_help set; the caller prints the help that fits), CLI_EXIT_USAGE
+ * after an error for an empty value.
  */
 int cli_global_option(struct cli *c, int opt, const char *optarg);
 extern const struct option cli_global_longopts[];
@@ -204,8 +212,10 @@ void cli_short_id(char out[9], const uint8_t id[CF_HASH_BYTES]);
 
 /*
  * cli_print_escaped(f, s): ${s} with backslash, control characters and
- * invalid UTF-8 shown as C escapes (\n, \\, \xHH), so that no name read from
- * a repository can move the cursor or change the terminal.
+ * invalid UTF-8 shown as C escapes (\n, \\, \xHH), and invisible or
+ * bidi-override characters (U+200B-200F, U+2028/2029, U+202A-202E,
+ * U+2066-2069, U+FEFF) as \u{XXXX}, so that no name read from a repository
+ * can move the cursor, change the terminal or disguise itself.
  */
 void cli_print_escaped(FILE *f, const char *s);
 
@@ -218,8 +228,8 @@ void cli_print_escaped(FILE *f, const char *s);
 size_t cli_utf8_seq(const unsigned char *s, uint32_t *cp);
 
 /*
- * cli_width(s): the columns ${s} takes on a terminal, counting characters
- * rather than bytes (for aligning tables).
+ * cli_width(s): the columns cli_print_escaped(s) takes on a terminal,
+ * counting characters rather than bytes (for aligning tables).
  */
 size_t cli_width(const char *s);
 

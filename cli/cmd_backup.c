@@ -1,7 +1,8 @@
 /*
  * cmd_backup.c: `coffre backup [--exclude P]... [--tag T]... [--host H]
- * PATH...`.  The paths are checked before the passphrase is asked, so a
- * typo costs nothing.  cf_backup_run takes (and refreshes) the shared lock.
+ * PATH...`.  The paths, tags and host are checked before the passphrase is
+ * asked, so a typo costs nothing.  cf_backup_run takes (and refreshes) the
+ * shared lock.
  */
 #include <errno.h>
 #include <inttypes.h>
@@ -59,11 +60,20 @@ backup_opt(void *arg, int opt, const char *val)
 		if (val[0] == '\0')
 			return cli_usage_error(o->c, "--tag needs a "
 			    "non-empty tag");
+		if (strlen(val) > CF_SNAPSHOT_STR_MAX)
+			return cli_usage_error(o->c, "a tag is longer than %d "
+			    "bytes", CF_SNAPSHOT_STR_MAX);
+		if (o->tags.n >= CF_SNAPSHOT_TAGS_MAX)
+			return cli_usage_error(o->c, "more than %d tags",
+			    CF_SNAPSHOT_TAGS_MAX);
 		l = &o->tags;
 		break;
 	case OPT_HOST:
 		if (val[0] == '\0')
 			return cli_usage_error(o->c, "--host needs a name");
+		if (strlen(val) > CF_SNAPSHOT_STR_MAX)
+			return cli_usage_error(o->c, "the --host name is "
+			    "longer than %d bytes", CF_SNAPSHOT_STR_MAX);
 		o->host = val;
 		return 0;
 	case OPT_THREADS:
@@ -154,9 +164,17 @@ collect_paths(const struct cli *c, int argc, char **argv, int first,
 	if (first >= argc)
 		return cli_usage_error(c, "nothing to back up: name at least "
 		    "one file or directory");
+	if (argc - first > CF_SNAPSHOT_PATHS_MAX)
+		return cli_usage_error(c, "more than %d paths to back up",
+		    CF_SNAPSHOT_PATHS_MAX);
 	for (i = first; i < argc; i++) {
 		if ((rc = cli_abspath(argv[i], &abs)) != 0)
 			return rc;
+		if (strlen(abs) > CF_SNAPSHOT_STR_MAX) {
+			free(abs);
+			return cli_usage_error(c, "%s: the path is longer than "
+			    "%d bytes", argv[i], CF_SNAPSHOT_STR_MAX);
+		}
 		if (list_add(paths, abs) != 0) {
 			free(abs);
 			cli_error("out of memory");
@@ -226,9 +244,8 @@ cmd_backup(struct cli *c, int argc, char **argv)
 	rc2 = cf_backup_run(s.repo, &bo, &st);
 	progress_free(p);
 	if (rc2 != CF_OK) {
+		/* The options were checked above: INVALID is about data. */
 		rc = cli_fail(rc2, "backup failed, no snapshot was saved");
-		if (rc2 == CF_ERR_INVALID)     /* a path, tag or host given */
-			rc = CLI_EXIT_USAGE;
 		goto close;
 	}
 	print_summary(c, &st);

@@ -75,8 +75,10 @@ on_problem(void *arg, const char *msg)
 	k->nproblems++;
 }
 
+/* print_json(k, st, error): the result; ${error} is NULL unless it failed. */
 static void
-print_json(const struct check *k, const struct cf_check_stats *st)
+print_json(const struct check *k, const struct cf_check_stats *st,
+    const char *error)
 {
 	struct json j;
 	size_t i;
@@ -84,7 +86,11 @@ print_json(const struct check *k, const struct cf_check_stats *st)
 	json_init(&j, stdout);
 	json_object_begin(&j);
 	json_key(&j, "ok");
-	json_bool(&j, k->count == 0);
+	json_bool(&j, k->count == 0 && error == NULL);
+	if (error != NULL) {
+		json_key(&j, "error");
+		json_str(&j, error);
+	}
 	json_key(&j, "errors");
 	json_array_begin(&j);
 	for (i = 0; i < k->nproblems; i++)
@@ -118,6 +124,7 @@ cmd_check(struct cli *c, int argc, char **argv)
 	int rc, first;
 
 	memset(&k, 0, sizeof(k));
+	memset(&st, 0, sizeof(st));
 	k.c = c;
 	if ((rc = cli_parse(c, argc, argv, NULL, longopts, check_opt, &k,
 	    &first)) != 0)
@@ -136,15 +143,20 @@ cmd_check(struct cli *c, int argc, char **argv)
 	    &st);
 	progress_free(k.p);
 	if (rc2 != CF_OK) {
+		if (c->json)
+			print_json(&k, &st, cf_error_message()[0] != '\0' ?
+			    cf_error_message() : cf_strerror(rc2));
 		rc = cli_fail(rc2, "the check could not run to its end");
 		if (rc == CLI_EXIT_OK)
 			rc = CLI_EXIT_ERROR;
+		if (k.count > 0)        /* problems were reported */
+			rc = CLI_EXIT_CORRUPT;
 		goto out;
 	}
 	if (k.count > st.problems)
 		st.problems = k.count;
 	if (c->json)
-		print_json(&k, &st);
+		print_json(&k, &st, NULL);
 	else if (k.count == 0)
 		printf("no errors found\n");
 	else

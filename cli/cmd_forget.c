@@ -169,6 +169,7 @@ run(const struct cli *c, const struct forget_opts *o, char **names,
 	struct cli_session s;
 	struct json j;
 	int *keep = NULL, *forget = NULL;
+	char error[512];
 	size_t n = 0, i;
 	cf_status st;
 	int rc;
@@ -201,18 +202,31 @@ run(const struct cli *c, const struct forget_opts *o, char **names,
 		json_bool(&j, o->dry_run);
 	}
 	rc = forget_marked(c, &s, o, list, n, forget, &j);
+	snprintf(error, sizeof(error), "%s", cf_error_message());
 	cli_session_unlock(&s);
-	if (rc == 0 && o->prune && o->dry_run) {
+	if (o->prune && o->dry_run) {
 		/* A dry prune now would not see what forget would free. */
-		if (!c->json)
+		if (rc == 0 && !c->json)
 			fprintf(stderr, "coffre: no prune in a dry run\n");
-	} else if (rc == 0 && o->prune) {
+	} else if (o->prune) {
 		if (c->json)
 			json_key(&j, "prune");
-		rc = cli_prune(c, &s, &j, 0);
+		if (rc == 0) {
+			rc = cli_prune(c, &s, &j, 0);
+			snprintf(error, sizeof(error), "%s",
+			    cf_error_message());
+		}
+		if (rc != 0 && c->json)
+			json_null(&j);
 	}
-	if (c->json && rc == 0)
+	/* Close the object even after a failure, saying what went wrong. */
+	if (c->json) {
+		if (rc != 0) {
+			json_key(&j, "error");
+			json_str(&j, error[0] != '\0' ? error : "failed");
+		}
 		json_object_end(&j);
+	}
 out:
 	free(keep);
 	free(forget);

@@ -51,12 +51,21 @@ static int
 id_new_opt(void *arg, int opt, const char *val)
 {
 	struct id_new_opts *o = arg;
+	const unsigned char *p;
+	uint32_t cp;
+	size_t n;
 
 	switch (opt) {
 	case OPT_NAME:
 		if (strlen(val) > CF_NAME_MAX)
 			return cli_usage_error(o->c, "the name is longer than "
 			    "%d bytes", CF_NAME_MAX);
+		/* As the library checks it, but before the passphrase. */
+		for (p = (const unsigned char *)val; *p != '\0'; p += n)
+			if ((n = cli_utf8_seq(p, &cp)) == 0 || cp < 0x20 ||
+			    (cp >= 0x7f && cp <= 0x9f))
+				return cli_usage_error(o->c, "the name must be "
+				    "UTF-8 text without control characters");
 		o->name = val;
 		return 0;
 	case OPT_KDF:
@@ -130,10 +139,12 @@ cmd_id_new(struct cli *c, int argc, char **argv)
 		goto done;
 	}
 	print_identity(c, path, cf_identity_public(id), cf_identity_name(id));
-	if (!c->json && !c->quiet)
-		fprintf(stderr, "coffre: identity saved in %s; keep a copy of "
-		    "this file and remember its passphrase: without both, "
-		    "your backups cannot be read\n", path);
+	if (!c->json && !c->quiet) {
+		fputs("coffre: identity saved in ", stderr);
+		cli_print_escaped(stderr, path);
+		fputs("; keep a copy of this file and remember its passphrase: "
+		    "without both, your backups cannot be read\n", stderr);
+	}
 done:
 	cli_passphrase_free(pass);
 	cf_identity_free(id);
@@ -168,9 +179,7 @@ cmd_id_show(struct cli *c, int argc, char **argv)
 	    (st = cf_identity_peek(file.p, file.len, pk, name)) == CF_OK) {
 		print_identity(c, path, pk, name);
 	} else {
-		rc = cli_fail(st, path);
-		if (st == CF_ERR_CORRUPT)
-			rc = CLI_EXIT_ERROR;    /* not a repository problem */
+		rc = cli_identity_fail(st, path);
 	}
 	cf_buf_free(&file);
 	return rc;

@@ -4,6 +4,7 @@
  * takes the shared lock.
  */
 #include <inttypes.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -32,6 +33,10 @@ restore_opt(void *arg, int opt, const char *val)
 		if (val[0] == '\0')
 			return cli_usage_error(o->c, "--target needs a "
 			    "directory");
+		/* cf_restore_run's limit, checked before the passphrase. */
+		if (strlen(val) >= PATH_MAX / 2)
+			return cli_usage_error(o->c, "the --target path is "
+			    "longer than %d bytes", PATH_MAX / 2 - 1);
 		o->target = val;
 		return 0;
 	case OPT_OVERWRITE:
@@ -125,9 +130,8 @@ run(const struct cli *c, const struct restore_opts *o, const char *spec)
 		/* The library's message says what to do. */
 		rc = cli_fail(rc2, "restore stopped");
 	} else if (rc2 != CF_OK) {
+		/* The options were checked above: INVALID is about data. */
 		rc = cli_fail(rc2, "restore failed");
-		if (rc2 == CF_ERR_INVALID)     /* --target or --include */
-			rc = CLI_EXIT_USAGE;
 	} else {
 		print_summary(c, &st);
 	}

@@ -14,16 +14,38 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "backend.h"
 #include "cli.h"
 
 /* ---- messages ---- */
 
+/*
+ * vmessage(kind, fmt, ap): "coffre: KIND: MESSAGE" on stderr.  Messages can
+ * hold names read from the backed-up data or the repository, so the whole
+ * message goes through cli_print_escaped.
+ */
 static void
 vmessage(const char *kind, const char *fmt, va_list ap)
 {
+	char small[1024], *buf = small;
+	va_list ap2;
+	int n;
+
+	va_copy(ap2, ap);
+	n = vsnprintf(small, sizeof(small), fmt, ap);
+	if (n >= 0 && (size_t)n >= sizeof(small) &&
+	    (buf = malloc((size_t)n + 1)) != NULL)
+		vsnprintf(buf, (size_t)n + 1, fmt, ap2);
+	else
+		buf = small;    /* fits, or the message is cut short */
+	va_end(ap2);
+	if (n < 0)
+		small[0] = '\0';
 	fprintf(stderr, "coffre: %s: ", kind);
-	vfprintf(stderr, fmt, ap);
+	cli_print_escaped(stderr, buf);
 	fputc('\n', stderr);
+	if (buf != small)
+		free(buf);
 }
 
 void
@@ -124,6 +146,19 @@ cli_fail(cf_status st, const char *context)
 	return cli_exit_code(st);
 }
 
+int
+cli_identity_fail(cf_status st, const char *path)
+{
+	const char *msg = cf_error_message();
+
+	if (st != CF_ERR_CORRUPT)
+		return cli_fail(st, path);
+	cli_error("%s: %s", path, msg[0] != '\0' ? msg : cf_strerror(st));
+	cli_hint("the identity file is damaged or not a regular file: restore "
+	    "it from your copy (symbolic links are not followed)");
+	return CLI_EXIT_ERROR;
+}
+
 /* ---- global options and environment ---- */
 
 enum {
@@ -150,6 +185,22 @@ const struct option cli_global_longopts[] = {
 int
 cli_global_option(struct cli *c, int opt, const char *arg)
 {
+	switch (opt) {
+	case 'r':
+	case 'i':
+	case G_PASSFILE:
+	case G_CACHEDIR:
+		if (arg[0] == '\0') {
+			cli_usage_error(c, "option '--%s' needs a value "
+			    "that is not empty", opt == 'r' ? "repo" :
+			    opt == 'i' ? "identity" : opt == G_PASSFILE ?
+			    "passphrase-file" : "cache-dir");
+			return CLI_EXIT_USAGE;
+		}
+		break;
+	default:
+		break;
+	}
 	switch (opt) {
 	case 'r':
 		c->repo = arg;
@@ -243,6 +294,8 @@ cli_parse(struct cli *c, int argc, char **argv, const char *shortopts,
 			    "option '%s' needs an argument", bad);
 		}
 		rc = cli_global_option(c, opt, optarg);
+		if (rc == CLI_EXIT_USAGE)
+			return rc;
 		if (rc == CLI_DONE) {
 			if (c->want_help)
 				cli_print_help(stdout, c->cmd);
@@ -263,12 +316,13 @@ cli_parse(struct cli *c, int argc, char **argv, const char *shortopts,
 /* ---- paths ---- */
 
 /*
- * xdg_path(out, n, var, fallback, leaf): $VAR/coffre/LEAF, else
- * $HOME/FALLBACK/coffre/LEAF; without "/LEAF" when ${leaf} is NULL.
+ * xdg_path(out, n, var, fallback, leaf, say): $VAR/coffre/LEAF, else
+ * $HOME/FALLBACK/coffre/LEAF; without "/LEAF" when ${leaf} is NULL.  A
+ * failure is told with ${say} (cli_error, or cli_warn with no hint).
  */
 static int
 xdg_path(char *out, size_t n, const char *var, const char *fallback,
-    const char *leaf)
+    const char *leaf, void (*say)(const char *, ...))
 {
 	const char *base = getenv_set(var);
 	const char *home = NULL;
@@ -277,9 +331,10 @@ xdg_path(char *out, size_t n, const char *var, const char *fallback,
 	/* The XDG specification says relative values are to be ignored. */
 	if (base == NULL || base[0] != '/') {
 		if ((home = getenv_set("HOME")) == NULL) {
-			cli_error("cannot find your home directory: HOME is "
-			    "not set");
-			cli_hint("set HOME, or %s", var);
+			say("cannot find your home directory: HOME is not "
+			    "set");
+			if (say == cli_error)
+				cli_hint("set HOME, or %s", var);
 			return CLI_EXIT_ERROR;
 		}
 		base = fallback;
@@ -288,7 +343,7 @@ xdg_path(char *out, size_t n, const char *var, const char *fallback,
 	    home != NULL ? "/" : "", base, leaf != NULL ? "/" : "",
 	    leaf != NULL ? leaf : "");
 	if (rc < 0 || (size_t)rc >= n) {
-		cli_error("path too long: %s", home != NULL ? home : base);
+		say("path too long: %s", home != NULL ? home : base);
 		return CLI_EXIT_ERROR;
 	}
 	return 0;
@@ -297,7 +352,7 @@ xdg_path(char *out, size_t n, const char *var, const char *fallback,
 int
 cli_config_path(char *out, size_t n, const char *leaf)
 {
-	return xdg_path(out, n, "XDG_CONFIG_HOME", ".config", leaf);
+	return xdg_path(out, n, "XDG_CONFIG_HOME", ".config", leaf, cli_error);
 }
 
 int
@@ -330,28 +385,40 @@ mkdir_one(const char *path)
 	return -1;
 }
 
-int
-cli_mkdir_parents(const char *path)
+/*
+ * mkdir_parents(path, say): cli_mkdir_parents, with ${say} (cli_error or
+ * cli_warn) for the message.
+ */
+static int
+mkdir_parents(const char *path, void (*say)(const char *, ...))
 {
 	char buf[PATH_MAX];
 	char *p;
 	int rc;
 
+	if (path[0] == '\0')
+		return 0;
 	rc = snprintf(buf, sizeof(buf), "%s", path);
 	if (rc < 0 || (size_t)rc >= sizeof(buf)) {
-		cli_error("path too long: %s", path);
+		say("path too long: %s", path);
 		return CLI_EXIT_ERROR;
 	}
 	for (p = buf + 1; (p = strchr(p, '/')) != NULL; p++) {
 		*p = '\0';
 		if (mkdir_one(buf) != 0) {
-			cli_error("cannot create the directory %s: %s", buf,
+			say("cannot create the directory %s: %s", buf,
 			    strerror(errno));
 			return CLI_EXIT_ERROR;
 		}
 		*p = '/';
 	}
 	return 0;
+}
+
+int
+cli_mkdir_parents(const char *path)
+{
+	return mkdir_parents(path, cli_error);
 }
 
 int
@@ -366,10 +433,11 @@ cli_cache_dir(const struct cli *c, char *out, size_t n)
 			    c->cache_dir);
 			goto fail;
 		}
-	} else if (xdg_path(out, n, "XDG_CACHE_HOME", ".cache", NULL) != 0) {
+	} else if (xdg_path(out, n, "XDG_CACHE_HOME", ".cache", NULL,
+	    cli_warn) != 0) {
 		goto fail;
 	}
-	if (cli_mkdir_parents(out) != 0)
+	if (mkdir_parents(out, cli_warn) != 0)
 		goto fail;
 	if (mkdir_one(out) != 0) {
 		cli_warn("cannot create the cache directory %s: %s", out,
@@ -378,7 +446,8 @@ cli_cache_dir(const struct cli *c, char *out, size_t n)
 	}
 	return 0;
 fail:
-	cli_warn("going on without a cache (every file will be read again)");
+	cli_warn("the backup runs without the files cache, which makes it "
+	    "slower");
 	return -1;
 }
 
@@ -467,18 +536,15 @@ cli_load_identity(const struct cli *c, struct cf_identity **out)
 			cli_error("no identity file at %s", path);
 			cli_hint("create one with `coffre id new`, or name one "
 			    "with --identity / COFFRE_IDENTITY");
+			rc = CLI_EXIT_ERROR;
 		} else {
-			cli_error("reading the identity %s: %s", path,
-			    cf_error_message());
+			rc = cli_identity_fail(st, path);
 		}
-		rc = CLI_EXIT_ERROR;
 		goto done;
 	}
 	/* Check the file before asking for a passphrase. */
 	if ((st = cf_identity_peek(file.p, file.len, pk, name)) != CF_OK) {
-		rc = cli_fail(st, path);
-		if (st == CF_ERR_CORRUPT)
-			rc = CLI_EXIT_ERROR;    /* not a repository problem */
+		rc = cli_identity_fail(st, path);
 		goto done;
 	}
 	snprintf(what, sizeof(what), "identity %s", path);
@@ -502,13 +568,26 @@ cli_load_identity(const struct cli *c, struct cf_identity **out)
 			    "--passphrase-file");
 		rc = CLI_EXIT_ACCESS;
 	} else if (st != CF_OK) {
-		rc = cli_fail(st, path);
-		if (st == CF_ERR_CORRUPT)
-			rc = CLI_EXIT_ERROR;
+		rc = cli_identity_fail(st, path);
 	}
 done:
 	cf_buf_free(&file);
 	return rc;
+}
+
+/*
+ * repo_exists(location): 1 if a repository (its config) is at ${location}.
+ * Overwrites the library's error message.
+ */
+static int
+repo_exists(const char *location)
+{
+	struct cf_backend *b;
+
+	if (cf_backend_open(location, 0, &b) != CF_OK)
+		return 0;
+	cf_backend_close(b);
+	return 1;
 }
 
 /* open_error(c, id, st, create): explain a failed open or init. */
@@ -516,7 +595,7 @@ static int
 open_error(const struct cli *c, const struct cf_identity *id, cf_status st,
     int create)
 {
-	char ctx[PATH_MAX + 32], pub[CF_PUBID_LEN + 1];
+	char ctx[PATH_MAX + 32], pub[CF_PUBID_LEN + 1], msg[PATH_MAX + 256];
 
 	snprintf(ctx, sizeof(ctx), "%s the repository at %s",
 	    create ? "creating" : "opening", c->repo);
@@ -528,10 +607,21 @@ open_error(const struct cli *c, const struct cf_identity *id, cf_status st,
 		    "`coffre init`");
 		return CLI_EXIT_ERROR;
 	case CF_ERR_EXISTS:
-		cli_error("there is already a repository at %s", c->repo);
-		cli_hint("use it as it is, or choose another location");
+		/* Also returned for a directory that is not empty. */
+		snprintf(msg, sizeof(msg), "%s", cf_error_message()[0] != '\0' ?
+		    cf_error_message() : cf_strerror(st));
+		if (repo_exists(c->repo)) {
+			cli_error("there is already a repository at %s",
+			    c->repo);
+			cli_hint("use it as it is, or choose another location");
+		} else {
+			cli_error("%s: %s", ctx, msg);
+			cli_hint("choose a new or empty directory");
+		}
 		return CLI_EXIT_ERROR;
 	case CF_ERR_NOTMEMBER:
+		if (id == NULL)
+			return cli_fail(st, ctx);
 		cf_pubid_encode(cf_identity_public(id), pub);
 		cli_fail(st, ctx);
 		cli_hint("ask a full member to run `coffre member add %s`; "
@@ -560,6 +650,16 @@ cli_session_open(const struct cli *c, struct cli_session *s, int create)
 		return rc;
 	if ((rc = cli_mkdir_parents(pin)) != 0)
 		return rc;
+	/* Find a mistyped location before the passphrase is asked. */
+	if (create && repo_exists(c->repo)) {
+		return open_error(c, NULL, CF_ERR_EXISTS, create);
+	} else if (!create) {
+		struct cf_backend *b;
+
+		if ((st = cf_backend_open(c->repo, 0, &b)) != CF_OK)
+			return open_error(c, NULL, st, create);
+		cf_backend_close(b);
+	}
 	if ((rc = cli_load_identity(c, &s->id)) != 0)
 		return rc;
 	if (create)
@@ -761,44 +861,75 @@ cli_utf8_seq(const unsigned char *s, uint32_t *cp)
 	return len;
 }
 
+/* invisible(cp): 1 for zero-width, separator and bidi control characters. */
+static int
+invisible(uint32_t cp)
+{
+	return (cp >= 0x200b && cp <= 0x200f) || cp == 0x2028 ||
+	    cp == 0x2029 || (cp >= 0x202a && cp <= 0x202e) ||
+	    (cp >= 0x2066 && cp <= 0x2069) || cp == 0xfeff;
+}
+
+/*
+ * escape_next(s, out, n, len): the escaped form of the character at ${s}
+ * into ${out}, or "" if it is printed as it is; *len gets the bytes used.
+ */
+static void
+escape_next(const unsigned char *s, char *out, size_t n, size_t *len)
+{
+	uint32_t cp;
+
+	out[0] = '\0';
+	*len = cli_utf8_seq(s, &cp);
+	if (*len == 0) {
+		*len = 1;
+		snprintf(out, n, "\\x%02x", s[0]);
+	} else if (invisible(cp)) {
+		snprintf(out, n, "\\u{%04" PRIX32 "}", cp);
+	} else if (cp < 0x20 || (cp >= 0x7f && cp <= 0x9f) || cp == '\\') {
+		switch (cp) {
+		case '\\': snprintf(out, n, "\\\\"); break;
+		case '\n': snprintf(out, n, "\\n"); break;
+		case '\t': snprintf(out, n, "\\t"); break;
+		case '\r': snprintf(out, n, "\\r"); break;
+		default:
+			if (*len == 1)
+				snprintf(out, n, "\\x%02x", s[0]);
+			else    /* C1 controls: both bytes, as before */
+				snprintf(out, n, "\\x%02x\\x%02x", s[0], s[1]);
+		}
+	}
+}
+
 void
 cli_print_escaped(FILE *f, const char *str)
 {
 	const unsigned char *s = (const unsigned char *)str;
-	uint32_t cp;
-	size_t len, i;
+	char esc[32];
+	size_t len;
 
 	while (*s != '\0') {
-		len = cli_utf8_seq(s, &cp);
-		if (len == 0 || cp < 0x20 || (cp >= 0x7f && cp <= 0x9f) ||
-		    cp == '\\') {
-			if (len == 0)
-				len = 1;
-			for (i = 0; i < len; i++) {
-				switch (s[i]) {
-				case '\\': fputs("\\\\", f); break;
-				case '\n': fputs("\\n", f); break;
-				case '\t': fputs("\\t", f); break;
-				case '\r': fputs("\\r", f); break;
-				default:
-					fprintf(f, "\\x%02x", s[i]);
-				}
-			}
-		} else {
+		escape_next(s, esc, sizeof(esc), &len);
+		if (esc[0] != '\0')
+			fputs(esc, f);
+		else
 			fwrite(s, 1, len, f);
-		}
 		s += len;
 	}
 }
 
 size_t
-cli_width(const char *s)
+cli_width(const char *str)
 {
-	size_t n = 0;
+	const unsigned char *s = (const unsigned char *)str;
+	char esc[32];
+	size_t len, n = 0;
 
-	for (; *s != '\0'; s++)
-		if (((unsigned char)*s & 0xc0) != 0x80)
-			n++;
+	while (*s != '\0') {
+		escape_next(s, esc, sizeof(esc), &len);
+		n += esc[0] != '\0' ? strlen(esc) : 1;
+		s += len;
+	}
 	return n;
 }
 

@@ -186,15 +186,22 @@ parse_leading(struct cli *c, int argc, char **argv, int from, int *next)
 	while ((opt = getopt_long(argc - from + 1, argv + from - 1, sopts,
 	    cli_global_longopts, NULL)) != -1) {
 		if (opt == '?' || opt == ':') {
+			char shortname[3] = { '-', (char)optopt, '\0' };
 			const char *bad = argv[from - 1 + optind - 1];
+
+			/* As in cli_parse: a bad letter is named on its own. */
+			if (optopt != 0 && optopt < 0x100 &&
+			    strncmp(bad, "--", 2) != 0)
+				bad = shortname;
 
 			cli_error(opt == '?' ? "unknown option '%s'" :
 			    "option '%s' needs an argument", bad);
 			cli_hint("see `coffre --help`");
 			return CLI_EXIT_USAGE;
 		}
-		if ((rc = cli_global_option(c, opt, optarg)) == CLI_DONE)
-			return CLI_DONE;
+		rc = cli_global_option(c, opt, optarg);
+		if (rc == CLI_DONE || rc == CLI_EXIT_USAGE)
+			return rc;
 	}
 	*next = from - 1 + optind;
 	return 0;

@@ -419,8 +419,12 @@ fsync_parent(const char *path)
 	if (fd < 0)
 		return cf_error_set(CF_ERR_IO, "cannot open the identity "
 		    "file's directory: %s", strerror(errno));
-	/* Some filesystems cannot sync a directory (EINVAL): nothing to do. */
-	if (fsync(fd) != 0 && errno != EINVAL) {
+	/*
+	 * Some filesystems cannot sync a directory (EINVAL, ENOTSUP,
+	 * EOPNOTSUPP): nothing to do.
+	 */
+	if (fsync(fd) != 0 && errno != EINVAL && errno != ENOTSUP &&
+	    errno != EOPNOTSUPP) {
 		int e = errno;
 		close(fd);
 		return cf_error_set(CF_ERR_IO, "cannot sync the identity "
@@ -466,8 +470,9 @@ cf_identity_save(const struct cf_identity *id, const char *path,
 		    strerror(errno));
 		goto unlink;
 	}
+	/* The file is complete: keep it even if its directory cannot sync. */
 	if ((rc = fsync_parent(path)) != CF_OK)
-		goto unlink;
+		cf_error_prefix("the identity file was written, but ");
 	goto done;
 
 unlink:

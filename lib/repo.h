@@ -275,7 +275,9 @@ struct cf_retention {
 /*
  * cf_retention_apply(policy, list, n, keep): set keep[i] to 1 for each
  * snapshot the policy keeps (restic semantics), list sorted oldest first.
- * Times are bucketed in local time.  A policy with every count 0 keeps all.
+ * The policy applies to each group of snapshots of one host and one set of
+ * paths separately.  Times are bucketed in local time.  A policy with every
+ * count 0 keeps all.
  */
 void cf_retention_apply(const struct cf_retention *policy,
     const struct cf_snapshot *list, size_t n, int *keep);

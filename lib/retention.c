@@ -9,6 +9,7 @@
  * newest snapshot of each of the 7 most recent days that have one.
  */
 #include <stdint.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
@@ -64,27 +65,24 @@ buckets(int64_t t, int64_t b[RULE_COUNT])
 	b[RULE_YEARLY] = year;
 }
 
-void
-cf_retention_apply(const struct cf_retention *policy,
-    const struct cf_snapshot *list, size_t n, int *keep)
+/*
+ * apply_group(policy, list, idx, m, keep): the policy over the ${m}
+ * snapshots list[idx[0..m)], oldest first.
+ */
+static void
+apply_group(const struct cf_retention *policy, const struct cf_snapshot *list,
+    const size_t *idx, size_t m, int *keep)
 {
 	int budget[RULE_COUNT] = { policy->hourly, policy->daily,
 	    policy->weekly, policy->monthly, policy->yearly };
 	int64_t last[RULE_COUNT];
 	int have_last[RULE_COUNT] = { 0 };
 	int last_budget = policy->last;
-	int any = last_budget > 0;
 
-	for (int r = 0; r < RULE_COUNT; r++) {
-		any |= budget[r] > 0;
+	for (int r = 0; r < RULE_COUNT; r++)
 		last[r] = 0;
-	}
-	for (size_t i = 0; i < n; i++)
-		keep[i] = !any;
-	if (!any)
-		return;
-
-	for (size_t i = n; i-- > 0;) {
+	for (size_t k = m; k-- > 0;) {
+		size_t i = idx[k];
 		int64_t b[RULE_COUNT];
 
 		if (last_budget > 0) {
@@ -101,4 +99,63 @@ cf_retention_apply(const struct cf_retention *policy,
 			budget[r]--;
 		}
 	}
+}
+
+static int
+str_eq(const char *a, const char *b)
+{
+	return strcmp(a ? a : "", b ? b : "") == 0;
+}
+
+/* same_group(a, b): 1 if two snapshots are of one host and one path set. */
+static int
+same_group(const struct cf_snapshot *a, const struct cf_snapshot *b)
+{
+	if (!str_eq(a->hostname, b->hostname) || a->npaths != b->npaths)
+		return 0;
+	for (size_t k = 0; k < a->npaths; k++)
+		if (!str_eq(a->paths[k], b->paths[k]))
+			return 0;
+	return 1;
+}
+
+void
+cf_retention_apply(const struct cf_retention *policy,
+    const struct cf_snapshot *list, size_t n, int *keep)
+{
+	int any = policy->last > 0 || policy->hourly > 0 ||
+	    policy->daily > 0 || policy->weekly > 0 || policy->monthly > 0 ||
+	    policy->yearly > 0;
+	size_t *idx;
+	uint8_t *done;
+
+	for (size_t i = 0; i < n; i++)
+		keep[i] = 1;
+	if (!any || n == 0)
+		return;
+	/* Without memory to group, keeping everything is the safe answer. */
+	if ((idx = malloc(n * sizeof(*idx))) == NULL)
+		return;
+	if ((done = calloc(n, 1)) == NULL) {
+		free(idx);
+		return;
+	}
+	for (size_t i = 0; i < n; i++)
+		keep[i] = 0;
+	/* Each machine's backup of each set of paths has its own history:
+	 * one must not crowd out another's. */
+	for (size_t i = 0; i < n; i++) {
+		size_t m = 0;
+
+		if (done[i])
+			continue;
+		for (size_t j = i; j < n; j++)
+			if (!done[j] && same_group(&list[i], &list[j])) {
+				done[j] = 1;
+				idx[m++] = j;
+			}
+		apply_group(policy, list, idx, m, keep);
+	}
+	free(done);
+	free(idx);
 }

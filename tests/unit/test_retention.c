@@ -310,6 +310,43 @@ test_local_time(void)
 	tzset();
 }
 
+/*
+ * Two machines back up into one repository, interleaved: each keeps its own
+ * history (a policy applies per host and set of paths).
+ */
+static void
+test_groups(void)
+{
+	static char host_a[] = "reception", host_b[] = "radiology";
+	static char path_a[] = "/srv/cabinet", path_b[] = "/srv/imaging";
+	static char *pa[] = { path_a }, *pb[] = { path_b };
+	size_t a_kept = 0, b_kept = 0;
+
+	reset();
+	for (int d = 1; d <= 10; d++) {
+		add(ut(2026, 3, d, 12, 0));
+		snaps[nsnaps - 1].hostname = host_a;
+		snaps[nsnaps - 1].paths = pa;
+		snaps[nsnaps - 1].npaths = 1;
+		add(ut(2026, 3, d, 13, 0));
+		snaps[nsnaps - 1].hostname = host_b;
+		snaps[nsnaps - 1].paths = pb;
+		snaps[nsnaps - 1].npaths = 1;
+	}
+	CHECK(apply((struct cf_retention){ .daily = 3 }) == 6);
+	for (size_t i = 0; i < nsnaps; i++) {
+		a_kept += keep[i] && snaps[i].hostname == host_a;
+		b_kept += keep[i] && snaps[i].hostname == host_b;
+	}
+	CHECK(a_kept == 3 && b_kept == 3);
+	CHECK(kept(ut(2026, 3, 10, 12, 0)) && kept(ut(2026, 3, 8, 12, 0)));
+	CHECK(!kept(ut(2026, 3, 7, 12, 0)) && !kept(ut(2026, 3, 7, 13, 0)));
+	/* Same host, other paths: a group of its own (three groups now). */
+	snaps[nsnaps - 1].hostname = host_a;
+	CHECK(apply((struct cf_retention){ .last = 1 }) == 3);
+	reset();
+}
+
 int
 main(void)
 {
@@ -323,5 +360,6 @@ main(void)
 	test_monthly_yearly();
 	test_combined();
 	test_local_time();
+	test_groups();
 	return check_done("retention");
 }
