@@ -12,11 +12,15 @@
  *
  * An object is written to tmp/, fsync'ed, then linked to its name (link()
  * fails if the name exists, which gives put-if-absent), and the directory
- * is fsync'ed, so an object appears whole or not at all.  Every access goes
- * through openat() relative to the repository directory, with names that
- * cf_backend_name_ok() accepted, so nothing outside the repository is
- * reachable.  No state is shared between calls: the backend may be used
- * from several threads at once.
+ * is fsync'ed, so an object appears whole or not at all.  No path of more
+ * than one component is ever resolved by the kernel: each directory on the
+ * way to an object (data, data/xx, tmp, ...) is opened with openat(parent,
+ * component, O_DIRECTORY|O_NOFOLLOW), and the final operation acts on the
+ * last component relative to that directory, so a symbolic link planted
+ * anywhere in the repository (by a hostile server, say) is refused, never
+ * followed, and nothing outside the repository is reachable.  No state is
+ * shared between calls: the backend may be used from several threads at
+ * once.
  */
 #include "backend.h"
 
@@ -47,6 +51,7 @@
 struct local {
 	int root;       /* the repository directory */
 	int tmp;        /* root/tmp, or -1 if missing and not creatable */
+	int tmp_err;    /* errno of opening tmp/ when tmp is -1 */
 	char *path;     /* as given, for messages */
 };
 
@@ -103,66 +108,113 @@ sync_dir(int fd)
 	return -1;
 }
 
+#define DIR_FLAGS (O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)
+
 /*
- * parent_of(name, buf): the directory part of ${name} in ${buf}, or "."
- * for a name without '/'.
+ * symlink_error(l, name, n): the error for the first ${n} bytes of ${name}
+ * (a directory of the repository) being a symbolic link.
  */
-static void
-parent_of(const char *name, char buf[CF_OBJECT_NAME_MAX + 1])
+static cf_status
+symlink_error(const struct local *l, const char *name, size_t n)
 {
-	const char *slash = strrchr(name, '/');
-	size_t n;
-
-	if (slash == NULL) {
-		memcpy(buf, ".", 2);
-		return;
-	}
-	n = (size_t)(slash - name);
-	memcpy(buf, name, n);
-	buf[n] = '\0';
-}
-
-/* sync_parent(l, name): fsync the directory that holds object ${name}. */
-static int
-sync_parent(const struct local *l, const char *name)
-{
-	char parent[CF_OBJECT_NAME_MAX + 1];
-	int fd, rc;
-
-	parent_of(name, parent);
-	if (strcmp(parent, ".") == 0)
-		return sync_dir(l->root);
-	if ((fd = openat(l->root, parent,
-	    O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0)
-		return -1;
-	rc = sync_dir(fd);
-	close_keep_errno(fd);
-	return rc;
+	return cf_error_set(CF_ERR_CORRUPT,
+	    "%.*s in repository %s is a symbolic link, not a directory of the "
+	    "repository; refusing to follow it", (int)n, name, l->path);
 }
 
 /*
- * make_parents(l, name): create the directories leading to ${name} (a
- * repository copied without its empty directories lacks some of them).
+ * open_subdir(parent, comp, create): open directory ${comp} (one
+ * component) of directory ${parent} without following a symbolic link;
+ * with ${create}, make it first if it is missing (and sync ${parent}).
+ * Returns the descriptor, or -1 with errno: ELOOP if ${comp} is a symbolic
+ * link, ENOTDIR if it is something else that is not a directory.
  */
 static int
-make_parents(const struct local *l, const char *name)
+open_subdir(int parent, const char *comp, int create)
 {
-	char dir[CF_OBJECT_NAME_MAX + 1];
+	struct stat st;
+	int fd;
 
-	for (const char *q = strchr(name, '/'); q != NULL;
-	    q = strchr(q + 1, '/')) {
-		size_t n = (size_t)(q - name);
-
-		memcpy(dir, name, n);
-		dir[n] = '\0';
-		if (mkdirat(l->root, dir, 0700) == 0) {
-			if (sync_parent(l, dir) != 0)
+	for (;;) {
+		if ((fd = openat(parent, comp, DIR_FLAGS)) >= 0)
+			return fd;
+		if (errno == ENOENT && create) {
+			if (mkdirat(parent, comp, 0700) == 0) {
+				if (sync_dir(parent) != 0)
+					return -1;
+			} else if (errno != EEXIST) {
 				return -1;
-		} else if (errno != EEXIST) {
+			}
+			create = 0;     /* once: a racing rmdir cannot loop us */
+			continue;
+		}
+		if (errno == ELOOP || errno == ENOTDIR)
+			errno = fstatat(parent, comp, &st,
+			    AT_SYMLINK_NOFOLLOW) == 0 && S_ISLNK(st.st_mode) ?
+			    ELOOP : ENOTDIR;
+		return -1;
+	}
+}
+
+/*
+ * open_dir_of(l, name, create, last): the directory that holds object
+ * ${name}, opened one component at a time from the repository directory
+ * (never following a symbolic link), and in ${last} the final component of
+ * ${name}, to be used relative to it.  With ${create}, missing directories
+ * are made (a repository copied without its empty directories lacks some).
+ * Returns a descriptor the caller closes, or -1 with errno; for ELOOP (a
+ * symbolic link on the way) the error is set already, as CF_ERR_CORRUPT.
+ */
+static int
+open_dir_of(const struct local *l, const char *name, int create,
+    const char **last)
+{
+	char comp[CF_OBJECT_NAME_MAX + 1];
+	const char *p = name, *slash;
+	int fd, next, err;
+
+	if ((fd = fcntl(l->root, F_DUPFD_CLOEXEC, 0)) < 0)
+		return -1;
+	while ((slash = strchr(p, '/')) != NULL) {
+		size_t n = (size_t)(slash - p);
+
+		memcpy(comp, p, n);
+		comp[n] = '\0';
+		if ((next = open_subdir(fd, comp, create)) < 0) {
+			err = errno;
+			if (err == ELOOP)
+				symlink_error(l, name, (size_t)(slash - name));
+			close(fd);
+			errno = err;
 			return -1;
 		}
+		close(fd);
+		fd = next;
+		p = slash + 1;
 	}
-	return 0;
+	*last = p;
+	return fd;
+}
+
+static cf_status
+not_found(const struct local *l, const char *name)
+{
+	return cf_error_set(CF_ERR_NOTFOUND,
+	    "object %s not found in repository %s", name, l->path);
+}
+
+/*
+ * dir_error(l, what, name, err): the status for open_dir_of(${name})
+ * failing with ${err}, for a caller that reads or deletes.
+ */
+static cf_status
+dir_error(const struct local *l, const char *what, const char *name, int err)
+{
+	if (err == ELOOP)
+		return CF_ERR_CORRUPT;  /* open_dir_of said why */
+	if (err == ENOENT || err == ENOTDIR)
+		return not_found(l, name);
+	return io_error(l, what, name, err);
 }
 
 /* write_all(fd, p, n): write every byte, through EINTR and short writes. */
@@ -188,17 +240,20 @@ write_all(int fd, const uint8_t *p, size_t n)
 }
 
 /*
- * rename_noreplace(l, tname, name): move tmp/${tname} to ${name} unless
- * ${name} exists, for file systems without hard links.  Returns 0 or -1
- * with errno (EEXIST if the name is taken).
+ * rename_noreplace(l, tname, dfd, last, name): move tmp/${tname} to
+ * ${last} in directory ${dfd} (object ${name}) unless that name exists,
+ * for file systems without hard links.  Returns 0 or -1 with errno (EEXIST
+ * if the name is taken).
  */
 static int
-rename_noreplace(const struct local *l, const char *tname, const char *name)
+rename_noreplace(const struct local *l, const char *tname, int dfd,
+    const char *last, const char *name)
 {
 	struct stat st;
+	int fd, err;
 
 #ifdef SYS_renameat2
-	if (syscall(SYS_renameat2, l->tmp, tname, l->root, name,
+	if (syscall(SYS_renameat2, l->tmp, tname, dfd, last,
 	    RENAME_NOREPLACE) == 0)
 		return 0;
 	if (errno != EINVAL && errno != ENOSYS && errno != ENOTSUP &&
@@ -206,56 +261,94 @@ rename_noreplace(const struct local *l, const char *tname, const char *name)
 		return -1;
 #endif
 	/*
-	 * Last resort: check, then rename.  Two writers racing for the same
-	 * name could both pass the check; objects are named by their content
-	 * (or are locks, which are re-read), so the loser's bytes equal the
-	 * winner's or are detected by the lock protocol.
+	 * Last resort.  Objects that are not named by their content (the
+	 * config, keys) must stay strictly put-if-absent: reserve the name
+	 * with O_EXCL, which only one writer can win, then rename the
+	 * temporary file over our own reservation.
 	 */
-	if (fstatat(l->root, name, &st, AT_SYMLINK_NOFOLLOW) == 0) {
+	if (strcmp(name, "config") == 0 || strncmp(name, "keys/", 5) == 0) {
+		if ((fd = openat(dfd, last, O_CREAT | O_EXCL | O_WRONLY |
+		    O_NOFOLLOW | O_CLOEXEC, 0600)) < 0)
+			return -1;
+		close(fd);
+		if (renameat(l->tmp, tname, dfd, last) == 0)
+			return 0;
+		err = errno;
+		unlinkat(dfd, last, 0);
+		errno = err;
+		return -1;
+	}
+	/*
+	 * Otherwise check, then rename.  Two writers racing for the same
+	 * name could both pass the check; these objects are named by their
+	 * content (or are locks, which are re-read), so the loser's bytes
+	 * equal the winner's or are detected by the lock protocol.
+	 */
+	if (fstatat(dfd, last, &st, AT_SYMLINK_NOFOLLOW) == 0) {
 		errno = EEXIST;
 		return -1;
 	}
 	if (errno != ENOENT)
 		return -1;
-	return renameat(l->tmp, tname, l->root, name);
+	return renameat(l->tmp, tname, dfd, last);
 }
 
-/* place(l, tname, name): make tmp/${tname} appear as ${name}. */
+/* place(l, tname, dfd, last, name): make tmp/${tname} appear as ${name}. */
 static int
-place(const struct local *l, const char *tname, const char *name)
+place(const struct local *l, const char *tname, int dfd, const char *last,
+    const char *name)
 {
-	if (linkat(l->tmp, tname, l->root, name, 0) == 0)
+	if (linkat(l->tmp, tname, dfd, last, 0) == 0)
 		return 0;
-	if (errno == EPERM || errno == ENOTSUP || errno == EOPNOTSUPP)
-		return rename_noreplace(l, tname, name);
+	if (errno == EPERM || errno == ENOTSUP || errno == EOPNOTSUPP ||
+	    errno == ENOSYS)
+		return rename_noreplace(l, tname, dfd, last, name);
 	return -1;
+}
+
+/* tmp_name(tname): a fresh temporary file name, of our pattern. */
+static void
+tmp_name(char tname[TMP_NAME_LEN + 1])
+{
+	uint8_t rnd[TMP_RANDOM_BYTES];
+
+	tmp_owner(rnd);
+	cf_random(rnd + 8, sizeof(rnd) - 8);
+	cf_hex_encode(tname, rnd, sizeof(rnd));
+	memcpy(tname + 2 * TMP_RANDOM_BYTES, TMP_SUFFIX, sizeof(TMP_SUFFIX));
 }
 
 static cf_status
 local_put(void *ctx, const char *name, const void *data, size_t len)
 {
 	struct local *l = ctx;
-	uint8_t rnd[TMP_RANDOM_BYTES];
 	char tname[TMP_NAME_LEN + 1];
+	const char *last;
 	cf_status rc;
-	int fd, placed;
+	int fd, dfd;
 
 	if (!cf_backend_name_ok(name))
 		return cf_error_set(CF_ERR_INVALID, "invalid object name");
+	if (l->tmp < 0 && l->tmp_err == ELOOP)
+		return symlink_error(l, "tmp", 3);
 	if (l->tmp < 0)
 		return cf_error_set(CF_ERR_IO,
 		    "cannot write to repository %s: its tmp directory is "
 		    "missing and cannot be created", l->path);
+	if ((dfd = open_dir_of(l, name, 1, &last)) < 0) {
+		if (errno == ELOOP)
+			return CF_ERR_CORRUPT;
+		return io_error(l, "cannot store", name, errno);
+	}
 
-	tmp_owner(rnd);
-	cf_random(rnd + 8, sizeof(rnd) - 8);
-	cf_hex_encode(tname, rnd, sizeof(rnd));
-	memcpy(tname + 2 * TMP_RANDOM_BYTES, TMP_SUFFIX, sizeof(TMP_SUFFIX));
-
+	tmp_name(tname);
 	if ((fd = openat(l->tmp, tname,
-	    O_CREAT | O_EXCL | O_WRONLY | O_CLOEXEC | O_NOFOLLOW, 0600)) < 0)
-		return io_error(l, "cannot create a temporary file for", name,
+	    O_CREAT | O_EXCL | O_WRONLY | O_CLOEXEC | O_NOFOLLOW, 0600)) < 0) {
+		rc = io_error(l, "cannot create a temporary file for", name,
 		    errno);
+		close(dfd);
+		return rc;
+	}
 	if (write_all(fd, data, len) != 0) {
 		rc = io_error(l, "cannot write", name, errno);
 		close(fd);
@@ -271,10 +364,7 @@ local_put(void *ctx, const char *name, const void *data, size_t len)
 		goto err;
 	}
 
-	placed = place(l, tname, name) == 0;
-	if (!placed && errno == ENOENT && make_parents(l, name) == 0)
-		placed = place(l, tname, name) == 0;
-	if (!placed) {
+	if (place(l, tname, dfd, last, name) != 0) {
 		if (errno == EEXIST)
 			rc = cf_error_set(CF_ERR_EXISTS,
 			    "object %s already exists in repository %s",
@@ -285,13 +375,16 @@ local_put(void *ctx, const char *name, const void *data, size_t len)
 	}
 	/* After a rename the temporary name is gone already (ENOENT). */
 	unlinkat(l->tmp, tname, 0);
-	if (sync_parent(l, name) != 0)
-		return io_error(l, "cannot flush to disk the directory of",
+	rc = CF_OK;
+	if (sync_dir(dfd) != 0)
+		rc = io_error(l, "cannot flush to disk the directory of",
 		    name, errno);
-	return CF_OK;
+	close(dfd);
+	return rc;
 
 err:
 	unlinkat(l->tmp, tname, 0);
+	close(dfd);
 	return rc;
 }
 
@@ -303,15 +396,17 @@ static cf_status
 open_object(const struct local *l, const char *name, int *fdp,
     struct stat *st)
 {
-	int fd;
+	const char *last;
+	int fd, dfd;
 
 	*fdp = -1;
-	if ((fd = openat(l->root, name,
-	    O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK)) < 0) {
+	if ((dfd = open_dir_of(l, name, 0, &last)) < 0)
+		return dir_error(l, "cannot open", name, errno);
+	fd = openat(dfd, last, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK);
+	close_keep_errno(dfd);
+	if (fd < 0) {
 		if (errno == ENOENT || errno == ENOTDIR)
-			return cf_error_set(CF_ERR_NOTFOUND,
-			    "object %s not found in repository %s", name,
-			    l->path);
+			return not_found(l, name);
 		if (errno == ELOOP)
 			return cf_error_set(CF_ERR_IO,
 			    "object %s in repository %s is a symbolic link; "
@@ -386,15 +481,19 @@ static cf_status
 local_stat(void *ctx, const char *name, uint64_t *size)
 {
 	struct local *l = ctx;
+	const char *last;
 	struct stat st;
+	int dfd, r;
 
 	if (!cf_backend_name_ok(name))
 		return cf_error_set(CF_ERR_INVALID, "invalid object name");
-	if (fstatat(l->root, name, &st, AT_SYMLINK_NOFOLLOW) != 0) {
+	if ((dfd = open_dir_of(l, name, 0, &last)) < 0)
+		return dir_error(l, "cannot examine", name, errno);
+	r = fstatat(dfd, last, &st, AT_SYMLINK_NOFOLLOW);
+	close_keep_errno(dfd);
+	if (r != 0) {
 		if (errno == ENOENT || errno == ENOTDIR)
-			return cf_error_set(CF_ERR_NOTFOUND,
-			    "object %s not found in repository %s", name,
-			    l->path);
+			return not_found(l, name);
 		return io_error(l, "cannot examine", name, errno);
 	}
 	if (S_ISLNK(st.st_mode))
@@ -409,28 +508,38 @@ local_stat(void *ctx, const char *name, uint64_t *size)
 	return CF_OK;
 }
 
-/* is_type(dfd, e, type): whether directory entry ${e} is of ${type}. */
-static int
-is_type(int dfd, const struct dirent *e, mode_t type)
+/* type_of(dfd, e): the S_IFMT type of directory entry ${e}, 0 if unknown. */
+static mode_t
+type_of(int dfd, const struct dirent *e)
 {
 	struct stat st;
 
-	if (e->d_type != DT_UNKNOWN)
-		return (type == S_IFREG && e->d_type == DT_REG) ||
-		    (type == S_IFDIR && e->d_type == DT_DIR);
-	if (fstatat(dfd, e->d_name, &st, AT_SYMLINK_NOFOLLOW) != 0)
+	switch (e->d_type) {
+	case DT_REG:
+		return S_IFREG;
+	case DT_DIR:
+		return S_IFDIR;
+	case DT_LNK:
+		return S_IFLNK;
+	case DT_UNKNOWN:
+		if (fstatat(dfd, e->d_name, &st, AT_SYMLINK_NOFOLLOW) != 0)
+			return 0;
+		return st.st_mode & S_IFMT;
+	default:
 		return 0;
-	return (st.st_mode & S_IFMT) == type;
+	}
 }
 
 /*
- * list_dir(l, dir, nested, fn, arg): report each regular file in ${dir}
- * whose full name is valid; with ${nested}, descend one level into each
- * subdirectory instead (data/xx/).  A missing directory holds nothing.
+ * list_dir(l, parent, dir, comp, nested, fn, arg): report each regular file
+ * in directory ${comp} of ${parent} (the object directory ${dir}) whose
+ * full name is valid; with ${nested}, descend one level into each
+ * subdirectory instead (data/xx/).  A missing directory holds nothing; a
+ * symbolic link in place of a directory is an error, never followed.
  */
 static cf_status
-list_dir(const struct local *l, const char *dir, int nested,
-    cf_backend_list_fn fn, void *arg)
+list_dir(const struct local *l, int parent, const char *dir, const char *comp,
+    int nested, cf_backend_list_fn fn, void *arg)
 {
 	char full[CF_OBJECT_NAME_MAX + 1];
 	struct dirent *e;
@@ -438,10 +547,11 @@ list_dir(const struct local *l, const char *dir, int nested,
 	DIR *d;
 	int fd;
 
-	if ((fd = openat(l->root, dir,
-	    O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0) {
+	if ((fd = open_subdir(parent, comp, 0)) < 0) {
 		if (errno == ENOENT)
 			return CF_OK;
+		if (errno == ELOOP)
+			return symlink_error(l, dir, strlen(dir));
 		return io_error(l, "cannot list", dir, errno);
 	}
 	if ((d = fdopendir(fd)) == NULL) {
@@ -450,6 +560,7 @@ list_dir(const struct local *l, const char *dir, int nested,
 		return rc;
 	}
 	for (;;) {
+		mode_t type;
 		int n;
 
 		errno = 0;
@@ -462,13 +573,14 @@ list_dir(const struct local *l, const char *dir, int nested,
 		if (n < 0 || (size_t)n >= sizeof(full) ||
 		    !cf_backend_name_ok(full))
 			continue;       /* ".", "..", *.tmp, stray files */
+		type = type_of(fd, e);
 		if (nested) {
-			if (!is_type(fd, e, S_IFDIR))
-				continue;
-			rc = list_dir(l, full, 0, fn, arg);
-		} else {
-			if (!is_type(fd, e, S_IFREG))
-				continue;
+			if (type == S_IFLNK)
+				rc = symlink_error(l, full, strlen(full));
+			else if (type == S_IFDIR)
+				rc = list_dir(l, fd, full, e->d_name, 0, fn,
+				    arg);
+		} else if (type == S_IFREG) {
 			rc = fn(arg, full);
 		}
 		if (rc != CF_OK)
@@ -486,28 +598,35 @@ local_list(void *ctx, const char *dir, cf_backend_list_fn fn, void *arg)
 	if (!cf_backend_name_ok(dir) || strchr(dir, '/') != NULL)
 		return cf_error_set(CF_ERR_INVALID,
 		    "invalid object directory name");
-	return list_dir(l, dir, strcmp(dir, "data") == 0, fn, arg);
+	return list_dir(l, l->root, dir, dir, strcmp(dir, "data") == 0, fn,
+	    arg);
 }
 
 static cf_status
 local_del(void *ctx, const char *name)
 {
 	struct local *l = ctx;
+	const char *last;
+	cf_status rc = CF_OK;
+	int dfd;
 
 	if (!cf_backend_name_ok(name))
 		return cf_error_set(CF_ERR_INVALID, "invalid object name");
-	if (unlinkat(l->root, name, 0) != 0) {
+	if ((dfd = open_dir_of(l, name, 0, &last)) < 0)
+		return dir_error(l, "cannot delete", name, errno);
+	if (unlinkat(dfd, last, 0) != 0) {
 		if (errno == ENOENT || errno == ENOTDIR || errno == EISDIR)
-			return cf_error_set(CF_ERR_NOTFOUND,
-			    "object %s not found in repository %s", name,
-			    l->path);
-		return io_error(l, "cannot delete", name, errno);
-	}
-	if (sync_parent(l, name) != 0)
-		return io_error(l, "cannot flush to disk the directory of",
+			rc = not_found(l, name);
+		else
+			rc = io_error(l, "cannot delete", name, errno);
+	} else if (sync_dir(dfd) != 0) {
+		rc = io_error(l, "cannot flush to disk the directory of",
 		    name, errno);
-	return CF_OK;
+	}
+	close(dfd);
+	return rc;
 }
+
 
 static void
 local_close(void *ctx)
@@ -564,19 +683,34 @@ tmp_writer_dead(const char *name)
  * clean_tmp(l): remove temporary files left by a process that was killed
  * while writing: those of dead processes of this host, and any more than a
  * day old.  Only names of the form we create are touched; failures are
- * ignored (the files are harmless).
+ * ignored (the files are harmless).  A file's age is judged by the clock of
+ * the machine that stamps it (a NAS's may be far from ours): "now" is the
+ * time stamp of a probe file we create in tmp/; without one (a read-only
+ * medium), no file is old.
  */
 static void
 clean_tmp(const struct local *l)
 {
-	time_t now = time(NULL);
+	char probe[TMP_NAME_LEN + 1];
+	int fd, know_now = 0;
+	time_t now = 0;
 	struct dirent *e;
 	struct stat st;
 	DIR *d;
-	int fd;
 
-	if (l->tmp < 0 || (fd = openat(l->tmp, ".",
-	    O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0)
+	if (l->tmp < 0)
+		return;
+	tmp_name(probe);
+	if ((fd = openat(l->tmp, probe, O_CREAT | O_EXCL | O_WRONLY |
+	    O_NOFOLLOW | O_CLOEXEC, 0600)) >= 0) {
+		if (fstat(fd, &st) == 0) {
+			now = st.st_mtime;
+			know_now = 1;
+		}
+		close(fd);
+		unlinkat(l->tmp, probe, 0);
+	}
+	if ((fd = openat(l->tmp, ".", DIR_FLAGS)) < 0)
 		return;
 	if ((d = fdopendir(fd)) == NULL) {
 		close(fd);
@@ -591,7 +725,8 @@ clean_tmp(const struct local *l)
 		    strspn(e->d_name, "0123456789abcdef") != hex)
 			continue;
 		if (fstatat(fd, e->d_name, &st, AT_SYMLINK_NOFOLLOW) != 0 ||
-		    !S_ISREG(st.st_mode) || (st.st_mtime > now - TMP_MAX_AGE &&
+		    !S_ISREG(st.st_mode) || ((!know_now ||
+		    st.st_mtime > now - TMP_MAX_AGE) &&
 		    !tmp_writer_dead(e->d_name)))
 			continue;
 		unlinkat(fd, e->d_name, 0);
@@ -632,13 +767,14 @@ dir_is_fresh(int root)
 }
 
 /*
- * make_dir(l, name): mkdir 0700 unless it exists.  The caller syncs the
- * parent (once for many directories).
+ * make_dir(l, dfd, comp, name): mkdir ${comp} 0700 in ${dfd} unless it
+ * exists (${name} for messages).  The caller syncs the parent (once for
+ * many directories).
  */
 static cf_status
-make_dir(const struct local *l, const char *name)
+make_dir(const struct local *l, int dfd, const char *comp, const char *name)
 {
-	if (mkdirat(l->root, name, 0700) != 0 && errno != EEXIST)
+	if (mkdirat(dfd, comp, 0700) != 0 && errno != EEXIST)
 		return io_error(l, "cannot create directory", name, errno);
 	return CF_OK;
 }
@@ -650,6 +786,7 @@ create_layout(const struct local *l)
 	char sub[sizeof("data/00")];
 	struct stat st;
 	cf_status rc;
+	int data;
 
 	if (fstatat(l->root, "config", &st, AT_SYMLINK_NOFOLLOW) == 0)
 		return cf_error_set(CF_ERR_EXISTS,
@@ -661,16 +798,27 @@ create_layout(const struct local *l)
 		    "%s is not empty and holds no repository: choose a new "
 		    "or empty directory", l->path);
 	for (size_t i = 0; i < sizeof(layout) / sizeof(layout[0]); i++)
-		if ((rc = make_dir(l, layout[i])) != CF_OK)
+		if ((rc = make_dir(l, l->root, layout[i], layout[i])) != CF_OK)
 			return rc;
+	if ((data = open_subdir(l->root, "data", 0)) < 0) {
+		if (errno == ELOOP)
+			return symlink_error(l, "data", 4);
+		return io_error(l, "cannot open directory", "data", errno);
+	}
 	for (unsigned i = 0; i < DATA_FANOUT; i++) {
 		snprintf(sub, sizeof(sub), "data/%02x", i);
-		if ((rc = make_dir(l, sub)) != CF_OK)
+		if ((rc = make_dir(l, data, sub + 5, sub)) != CF_OK) {
+			close(data);
 			return rc;
+		}
 	}
-	if (sync_parent(l, "data/00") != 0 || sync_dir(l->root) != 0)
-		return io_error(l, "cannot flush to disk", "the directories",
+	if (sync_dir(data) != 0 || sync_dir(l->root) != 0) {
+		rc = io_error(l, "cannot flush to disk", "the directories",
 		    errno);
+		close(data);
+		return rc;
+	}
+	close(data);
 	return CF_OK;
 }
 
@@ -761,12 +909,8 @@ cf_backend_local_open(const char *path, int create, struct cf_backend **out)
 	 * A repository on a read-only medium (a write-protected disk being
 	 * restored from) opens without tmp/; only put fails then.
 	 */
-	l->tmp = openat(l->root, "tmp", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (l->tmp < 0 && errno == ENOENT && make_dir(l, "tmp") == CF_OK) {
-		sync_dir(l->root);
-		l->tmp = openat(l->root, "tmp",
-		    O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	}
+	if ((l->tmp = open_subdir(l->root, "tmp", 1)) < 0)
+		l->tmp_err = errno;     /* ELOOP: refused in put */
 	clean_tmp(l);
 
 	if ((b = calloc(1, sizeof(*b))) == NULL ||

@@ -3,12 +3,20 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <ftw.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
+
+#include <linux/audit.h>
+#include <linux/filter.h>
+#include <linux/seccomp.h>
 
 #include "backend.h"
 #include "check.h"
@@ -501,6 +509,210 @@ test_tmp_cleanup(void)
 	cf_backend_close(b);
 }
 
+/* get(b, name, text): whether object ${name} holds exactly ${text}. */
+static int
+holds(struct cf_backend *b, const char *name, const char *text)
+{
+	struct cf_buf buf;
+	int same;
+
+	cf_buf_init(&buf, 1 << 20);
+	same = cf_backend_get(b, name, 0, CF_BACKEND_TO_END, &buf) == CF_OK &&
+	    buf.len == strlen(text) && memcmp(buf.p, text, buf.len) == 0;
+	cf_buf_free(&buf);
+	return same;
+}
+
+/* Replace directory ${name} of ${repo} by a symbolic link to ${target}. */
+static void
+plant_symlink(const char *repo, const char *name, const char *target)
+{
+	char p[512];
+
+	path_in(p, sizeof(p), repo, name);
+	rm_rf(p);
+	if (symlink(target, p) != 0)
+		abort();
+}
+
+/*
+ * Symbolic links planted in place of directories of the repository (by a
+ * hostile server, say) are refused, never followed: nothing outside the
+ * repository is written, read, listed or deleted.
+ */
+static void
+test_symlinked_dirs(void)
+{
+	static const char old_tmp[] = "0123456789abcdef0123456789abcdef.tmp";
+	char repo[256], out[256], bait[256], p[600];
+	struct names s = { .n = 0 };
+	struct timespec ts[2];
+	struct cf_backend *b;
+	struct cf_buf buf;
+	uint64_t size;
+
+	path_in(repo, sizeof(repo), base, "symrepo");
+	path_in(out, sizeof(out), base, "evil");
+	path_in(bait, sizeof(bait), base, "bait");
+	CHECK(mkdir(out, 0700) == 0);
+	CHECK(mkdir(bait, 0700) == 0);
+	write_file(bait, HEX64, "secret");
+	write_file(bait, old_tmp, "someone else's");
+	ts[0].tv_sec = ts[1].tv_sec = time(NULL) - 2 * 24 * 3600;
+	ts[0].tv_nsec = ts[1].tv_nsec = 0;
+	path_in(p, sizeof(p), bait, old_tmp);
+	CHECK(utimensat(AT_FDCWD, p, ts, 0) == 0);
+
+	CHECK_OK(cf_backend_open(repo, 1, &b));
+	CHECK_OK(cf_backend_put(b, "config", "c", 1));
+	cf_backend_close(b);
+	plant_symlink(repo, "data/00", out);
+	plant_symlink(repo, "data/01", bait);
+	plant_symlink(repo, "snapshots", out);
+	plant_symlink(repo, "index", bait);
+	plant_symlink(repo, "keys", out);
+	plant_symlink(repo, "tmp", bait);
+
+	/* Opening neither follows tmp/ nor cleans the files it points to. */
+	CHECK_OK(cf_backend_open(repo, 0, &b));
+	CHECK(S_ISREG(mode_of(bait, old_tmp)));
+
+	/* put: refused, whether through tmp/ or the object's directory. */
+	CHECK_ERR(cf_backend_put(b, "data/00/" HEX64, "x", 1), CF_ERR_CORRUPT);
+	CHECK(strstr(cf_error_message(), "symbolic link") != NULL);
+	CHECK_ERR(cf_backend_put(b, "snapshots/" HEX64, "x", 1),
+	    CF_ERR_CORRUPT);
+	CHECK_ERR(cf_backend_put(b, "keys/" HEX64, "x", 1), CF_ERR_CORRUPT);
+	CHECK_ERR(cf_backend_put(b, "config", "x", 1), CF_ERR_CORRUPT);
+
+	/* get, stat, del, list: refused; the bait is untouched. */
+	cf_buf_init(&buf, 1 << 20);
+	CHECK_ERR(cf_backend_get(b, "data/01/" HEX64, 0, CF_BACKEND_TO_END,
+	    &buf), CF_ERR_CORRUPT);
+	CHECK_ERR(cf_backend_get(b, "index/" HEX64, 0, CF_BACKEND_TO_END,
+	    &buf), CF_ERR_CORRUPT);
+	CHECK(buf.len == 0);
+	cf_buf_free(&buf);
+	CHECK_ERR(cf_backend_stat(b, "data/01/" HEX64, &size), CF_ERR_CORRUPT);
+	CHECK_ERR(cf_backend_stat(b, "index/" HEX64, &size), CF_ERR_CORRUPT);
+	CHECK_ERR(cf_backend_del(b, "data/01/" HEX64), CF_ERR_CORRUPT);
+	CHECK_ERR(cf_backend_del(b, "index/" HEX64), CF_ERR_CORRUPT);
+	CHECK(S_ISREG(mode_of(bait, HEX64)));
+	CHECK_ERR(cf_backend_list(b, "data", collect, &s), CF_ERR_CORRUPT);
+	CHECK_ERR(cf_backend_list(b, "index", collect, &s), CF_ERR_CORRUPT);
+	CHECK_ERR(cf_backend_list(b, "snapshots", collect, &s),
+	    CF_ERR_CORRUPT);
+	CHECK(s.n == 0);
+	for (int i = 0; i < s.n; i++)
+		free(s.v[i]);
+	cf_backend_close(b);
+
+	/* A fresh repository's tmp/ and data/xx are made, never followed. */
+	rm_rf(repo);
+	CHECK(mkdir(repo, 0700) == 0);
+	plant_symlink(repo, "data", out);
+	CHECK_ERR(cf_backend_open(repo, 1, &b), CF_ERR_CORRUPT);
+
+	CHECK(count_entries(out) == 0);
+	CHECK(count_entries(bait) == 2);
+	rm_rf(repo);
+	rm_rf(out);
+	rm_rf(bait);
+}
+
+/*
+ * deny_links(): in this process, make link/linkat fail with ENOSYS (as on
+ * some FUSE mounts) and renameat2 with flags fail with ENOSYS (old
+ * kernels), so that put takes its last-resort path.  -1 if unsupported.
+ */
+static int
+deny_links(void)
+{
+#if defined(__x86_64__) && defined(SYS_renameat2)
+	struct sock_filter f[] = {
+		BPF_STMT(BPF_LD | BPF_W | BPF_ABS,
+		    offsetof(struct seccomp_data, arch)),
+		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, AUDIT_ARCH_X86_64, 1, 0),
+		BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
+		BPF_STMT(BPF_LD | BPF_W | BPF_ABS,
+		    offsetof(struct seccomp_data, nr)),
+		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, SYS_linkat, 1, 0),
+		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, SYS_link, 0, 1),
+		BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ERRNO | ENOSYS),
+		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, SYS_renameat2, 0, 4),
+		BPF_STMT(BPF_LD | BPF_W | BPF_ABS,
+		    offsetof(struct seccomp_data, args[4])),
+		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, 0, 0, 1),
+		BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
+		BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ERRNO | ENOSYS),
+		BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
+	};
+	struct sock_fprog prog = {
+		.len = (unsigned short)(sizeof(f) / sizeof(f[0])),
+		.filter = f,
+	};
+
+	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0 ||
+	    prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, &prog) != 0)
+		return -1;
+	return 0;
+#else
+	return -1;
+#endif
+}
+
+/*
+ * Without hard links nor renameat2, put is still put-if-absent for the
+ * config and keys (which are not named by their content).  Run in a child,
+ * where links are denied; exit status 0 ok, 1 failed, 77 skipped.
+ */
+static void
+test_no_links(void)
+{
+	char repo[256], tmp[512];
+	struct cf_backend *b;
+	pid_t pid;
+	int status;
+
+	path_in(repo, sizeof(repo), base, "nolinks");
+	path_in(tmp, sizeof(tmp), repo, "tmp");
+	CHECK_OK(cf_backend_open(repo, 1, &b));
+	CHECK_OK(cf_backend_put(b, "config", "c", 1));
+	cf_backend_close(b);
+
+	fflush(NULL);
+	if ((pid = fork()) == 0) {
+		if (deny_links() != 0 ||
+		    syscall(SYS_linkat, AT_FDCWD, "x", AT_FDCWD, "y", 0) == 0 ||
+		    errno != ENOSYS)
+			_exit(77);
+		CHECK_OK(cf_backend_open(repo, 0, &b));
+		CHECK_ERR(cf_backend_put(b, "config", "new", 3), CF_ERR_EXISTS);
+		CHECK(holds(b, "config", "c"));
+		CHECK_OK(cf_backend_put(b, "keys/" HEX64, "k1", 2));
+		CHECK_ERR(cf_backend_put(b, "keys/" HEX64, "k2", 2),
+		    CF_ERR_EXISTS);
+		CHECK(holds(b, "keys/" HEX64, "k1"));
+		CHECK_OK(cf_backend_put(b, "index/" HEX64, "i", 1));
+		CHECK_ERR(cf_backend_put(b, "index/" HEX64, "j", 1),
+		    CF_ERR_EXISTS);
+		CHECK(holds(b, "index/" HEX64, "i"));
+		CHECK_OK(cf_backend_put(b, "data/00/" HEX64, "d", 1));
+		CHECK(holds(b, "data/00/" HEX64, "d"));
+		CHECK(count_entries(tmp) == 0);
+		cf_backend_close(b);
+		fflush(NULL);
+		_exit(check_failures == 0 ? 0 : 1);
+	}
+	CHECK(pid > 0 && waitpid(pid, &status, 0) == pid &&
+	    WIFEXITED(status));
+	if (WIFEXITED(status) && WEXITSTATUS(status) == 77)
+		printf("backend_local: no seccomp, link-less put not tested\n");
+	else
+		CHECK(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+	rm_rf(repo);
+}
+
 int
 main(void)
 {
@@ -521,6 +733,8 @@ main(void)
 	test_open_create();
 	test_objects();
 	test_tmp_cleanup();
+	test_symlinked_dirs();
+	test_no_links();
 	/* No descriptor is leaked, on success or error paths. */
 	CHECK(count_entries("/proc/self/fd") == fds);
 	rm_rf(base);
