@@ -672,7 +672,7 @@ test_no_links(void)
 	char repo[256], tmp[512];
 	struct cf_backend *b;
 	pid_t pid;
-	int status;
+	int status = -1;
 
 	path_in(repo, sizeof(repo), base, "nolinks");
 	path_in(tmp, sizeof(tmp), repo, "tmp");
