@@ -111,6 +111,13 @@ int cli_parse(struct cli *c, int argc, char **argv, const char *shortopts,
     const struct option *longopts, cli_opt_fn *fn, void *arg, int *first);
 
 /*
+ * cli_parse_no_args(c, argc, argv): cli_parse for a command that takes
+ * neither options of its own nor arguments; an argument is a usage error.
+ * Returns as cli_parse.
+ */
+int cli_parse_no_args(struct cli *c, int argc, char **argv);
+
+/*
  * cli_global_option(c, opt, optarg): apply a global option; returns 1 if
  * ${opt} was one, 0 if not, CLI_DONE after --version (printed) or --help
  * (c->want_help set; the caller prints the help that fits), CLI_EXIT_USAGE

@@ -158,14 +158,10 @@ cmd_id_show(struct cli *c, int argc, char **argv)
 	uint8_t pk[CF_SIGN_PK_BYTES];
 	struct cf_buf file;
 	cf_status st;
-	int rc, first;
+	int rc;
 
-	if ((rc = cli_parse(c, argc, argv, NULL, NULL, NULL, NULL, &first))
-	    != 0)
+	if ((rc = cli_parse_no_args(c, argc, argv)) != 0)
 		return rc == CLI_DONE ? CLI_EXIT_OK : rc;
-	if (first < argc)
-		return cli_usage_error(c, "unexpected argument '%s'",
-		    argv[first]);
 	if ((rc = cli_identity_path(c, path, sizeof(path))) != 0)
 		return rc;
 	cf_buf_init(&file, CF_IDENTITY_FILE_MAX);

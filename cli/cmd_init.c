@@ -12,14 +12,10 @@ cmd_init(struct cli *c, int argc, char **argv)
 	struct cli_session s;
 	char hex[2 * CF_REPO_ID_BYTES + 1];
 	struct json j;
-	int rc, first;
+	int rc;
 
-	if ((rc = cli_parse(c, argc, argv, NULL, NULL, NULL, NULL, &first))
-	    != 0)
+	if ((rc = cli_parse_no_args(c, argc, argv)) != 0)
 		return rc == CLI_DONE ? CLI_EXIT_OK : rc;
-	if (first < argc)
-		return cli_usage_error(c, "unexpected argument '%s'",
-		    argv[first]);
 	if ((rc = cli_session_open(c, &s, 1)) != 0)
 		return rc;
 	cf_hex_encode(hex, cf_repo_config(s.repo)->repo_id, CF_REPO_ID_BYTES);

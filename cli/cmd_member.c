@@ -181,14 +181,10 @@ cmd_member_list(struct cli *c, int argc, char **argv)
 	struct cf_member *list = NULL;
 	size_t n = 0, i, bad = 0;
 	cf_status st;
-	int rc, first;
+	int rc;
 
-	if ((rc = cli_parse(c, argc, argv, NULL, NULL, NULL, NULL, &first))
-	    != 0)
+	if ((rc = cli_parse_no_args(c, argc, argv)) != 0)
 		return rc == CLI_DONE ? CLI_EXIT_OK : rc;
-	if (first < argc)
-		return cli_usage_error(c, "unexpected argument '%s'",
-		    argv[first]);
 	if ((rc = cli_session_open(c, &s, 0)) != 0)
 		return rc;
 	if ((st = cf_repo_members(s.repo, &list, &n)) != CF_OK) {

@@ -156,14 +156,10 @@ cmd_snapshots(struct cli *c, int argc, char **argv)
 	const struct author **au = NULL;
 	size_t n = 0, na = 0, i;
 	cf_status st;
-	int rc, first;
+	int rc;
 
-	if ((rc = cli_parse(c, argc, argv, NULL, NULL, NULL, NULL, &first))
-	    != 0)
+	if ((rc = cli_parse_no_args(c, argc, argv)) != 0)
 		return rc == CLI_DONE ? CLI_EXIT_OK : rc;
-	if (first < argc)
-		return cli_usage_error(c, "unexpected argument '%s'",
-		    argv[first]);
 	if ((rc = cli_session_open(c, &s, 0)) != 0)
 		return rc;
 	if ((st = cf_repo_snapshots(s.repo, &list, &n)) != CF_OK) {

@@ -948,3 +948,16 @@ cli_parse_count(const char *s, int *out)
 	*out = (int)v;
 	return 0;
 }
+
+int
+cli_parse_no_args(struct cli *c, int argc, char **argv)
+{
+	int rc, first;
+
+	if ((rc = cli_parse(c, argc, argv, NULL, NULL, NULL, NULL, &first)) != 0)
+		return rc;
+	if (first < argc)
+		return cli_usage_error(c, "unexpected argument '%s'",
+		    argv[first]);
+	return 0;
+}
