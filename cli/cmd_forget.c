@@ -116,7 +116,7 @@ forget_marked(const struct cli *c, struct cli_session *s,
     const struct forget_opts *o, const struct cf_snapshot *list, size_t n,
     const int *forget, struct json *j)
 {
-	uint64_t done = 0, todo = 0;
+	uint64_t done = 0, nforget = 0;
 	cf_status st;
 	size_t i;
 	int rc = 0;
@@ -132,7 +132,7 @@ forget_marked(const struct cli *c, struct cli_session *s,
 		json_array_begin(j);
 	}
 	for (i = 0; i < n; i++) {
-		todo += forget[i] != 0;
+		nforget += forget[i] != 0;
 		if (forget[i] || (o->has_policy && !c->json))
 			print_line(c, j, forget[i] ? "forget" : "keep",
 			    &list[i]);
@@ -153,7 +153,7 @@ forget_marked(const struct cli *c, struct cli_session *s,
 		json_key(j, "forgotten");
 		json_u64(j, done);
 	} else if (o->dry_run) {
-		printf("would forget %" PRIu64 " snapshots\n", todo);
+		printf("would forget %" PRIu64 " snapshots\n", nforget);
 	} else {
 		printf("forgot %" PRIu64 " snapshots\n", done);
 	}
