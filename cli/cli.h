@@ -294,6 +294,9 @@ void json_hex(struct json *j, const uint8_t *p, size_t n);
 void json_time(struct json *j, int64_t sec, uint32_t nsec);
 /* json_escape(f, s): ${s} as a JSON string literal, quotes included. */
 void json_escape(FILE *f, const char *s);
+/* json_key_u64(j, key, v), json_key_str(j, key, s): one object member. */
+void json_key_u64(struct json *j, const char *key, uint64_t v);
+void json_key_str(struct json *j, const char *key, const char *s);
 
 /* ---- progress.c ---- */
 

@@ -88,22 +88,17 @@ print_json(const struct check *k, const struct cf_check_stats *st,
 	json_key(&j, "ok");
 	json_bool(&j, k->count == 0 && error == NULL);
 	if (error != NULL) {
-		json_key(&j, "error");
-		json_str(&j, error);
+		json_key_str(&j, "error", error);
 	}
 	json_key(&j, "errors");
 	json_array_begin(&j);
 	for (i = 0; i < k->nproblems; i++)
 		json_str(&j, k->problems[i]);
 	json_array_end(&j);
-	json_key(&j, "error_count");
-	json_u64(&j, k->count);
-	json_key(&j, "snapshots");
-	json_u64(&j, st->snapshots);
-	json_key(&j, "packs");
-	json_u64(&j, st->packs);
-	json_key(&j, "blobs");
-	json_u64(&j, st->blobs);
+	json_key_u64(&j, "error_count", k->count);
+	json_key_u64(&j, "snapshots", st->snapshots);
+	json_key_u64(&j, "packs", st->packs);
+	json_key_u64(&j, "blobs", st->blobs);
 	json_key(&j, "read_data");
 	json_bool(&j, k->read_data);
 	json_object_end(&j);

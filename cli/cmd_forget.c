@@ -66,8 +66,7 @@ print_line(const struct cli *c, struct json *j, const char *verb,
 		json_hex(j, s->id, CF_HASH_BYTES);
 		json_key(j, "time");
 		json_time(j, s->time_sec, s->time_nsec);
-		json_key(j, "hostname");
-		json_str(j, s->hostname);
+		json_key_str(j, "hostname", s->hostname);
 		json_key(j, "paths");
 		json_array_begin(j);
 		for (k = 0; k < s->npaths; k++)
@@ -150,8 +149,7 @@ forget_marked(const struct cli *c, struct cli_session *s,
 		done++;
 	}
 	if (c->json) {
-		json_key(j, "forgotten");
-		json_u64(j, done);
+		json_key_u64(j, "forgotten", done);
 	} else if (o->dry_run) {
 		printf("would forget %" PRIu64 " snapshots\n", nforget);
 	} else {
@@ -222,8 +220,8 @@ run(const struct cli *c, const struct forget_opts *o, char **names,
 	/* Close the object even after a failure, saying what went wrong. */
 	if (c->json) {
 		if (rc != 0) {
-			json_key(&j, "error");
-			json_str(&j, error[0] != '\0' ? error : "failed");
+			json_key_str(&j, "error",
+			    error[0] != '\0' ? error : "failed");
 		}
 		json_object_end(&j);
 	}

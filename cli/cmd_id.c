@@ -31,14 +31,10 @@ print_identity(const struct cli *c, const char *path,
 	if (c->json) {
 		json_init(&j, stdout);
 		json_object_begin(&j);
-		json_key(&j, "public");
-		json_str(&j, pub);
-		json_key(&j, "fingerprint");
-		json_str(&j, fp);
-		json_key(&j, "name");
-		json_str(&j, name);
-		json_key(&j, "file");
-		json_str(&j, path);
+		json_key_str(&j, "public", pub);
+		json_key_str(&j, "fingerprint", fp);
+		json_key_str(&j, "name", name);
+		json_key_str(&j, "file", path);
 		json_object_end(&j);
 		return;
 	}

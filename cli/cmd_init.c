@@ -22,10 +22,8 @@ cmd_init(struct cli *c, int argc, char **argv)
 	if (c->json) {
 		json_init(&j, stdout);
 		json_object_begin(&j);
-		json_key(&j, "id");
-		json_str(&j, hex);
-		json_key(&j, "location");
-		json_str(&j, c->repo);
+		json_key_str(&j, "id", hex);
+		json_key_str(&j, "location", c->repo);
 		json_object_end(&j);
 	} else {
 		printf("created repository %s at ", hex);

@@ -60,24 +60,17 @@ print_json(struct ls *l, const char *path, const struct cf_node *n)
 
 	snprintf(mode, sizeof(mode), "%04" PRIo32, n->mode & 07777);
 	json_object_begin(&l->j);
-	json_key(&l->j, "path");
-	json_str(&l->j, path);
-	json_key(&l->j, "type");
-	json_str(&l->j, n->kind == CF_NODE_DIR ? "dir" :
+	json_key_str(&l->j, "path", path);
+	json_key_str(&l->j, "type", n->kind == CF_NODE_DIR ? "dir" :
 	    n->kind == CF_NODE_SYMLINK ? "symlink" : "file");
-	json_key(&l->j, "mode");
-	json_str(&l->j, mode);
-	json_key(&l->j, "size");
-	json_u64(&l->j, n->size);
+	json_key_str(&l->j, "mode", mode);
+	json_key_u64(&l->j, "size", n->size);
 	json_key(&l->j, "mtime");
 	json_time(&l->j, n->mtime_sec, n->mtime_nsec);
-	json_key(&l->j, "uid");
-	json_u64(&l->j, n->uid);
-	json_key(&l->j, "gid");
-	json_u64(&l->j, n->gid);
+	json_key_u64(&l->j, "uid", n->uid);
+	json_key_u64(&l->j, "gid", n->gid);
 	if (n->kind == CF_NODE_SYMLINK) {
-		json_key(&l->j, "target");
-		json_str(&l->j, n->target);
+		json_key_str(&l->j, "target", n->target);
 	}
 	json_object_end(&l->j);
 }

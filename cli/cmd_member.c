@@ -92,14 +92,10 @@ cmd_member_add(struct cli *c, int argc, char **argv)
 	if (c->json) {
 		json_init(&j, stdout);
 		json_object_begin(&j);
-		json_key(&j, "public");
-		json_str(&j, pub);
-		json_key(&j, "role");
-		json_str(&j, role);
-		json_key(&j, "name");
-		json_str(&j, o.name != NULL ? o.name : "");
-		json_key(&j, "fingerprint");
-		json_str(&j, fp);
+		json_key_str(&j, "public", pub);
+		json_key_str(&j, "role", role);
+		json_key_str(&j, "name", o.name != NULL ? o.name : "");
+		json_key_str(&j, "fingerprint", fp);
 		json_object_end(&j);
 	} else {
 		fputs("added member ", stdout);
@@ -129,15 +125,11 @@ print_json(const struct cf_member *m, size_t n)
 		cf_pubid_encode(m[i].info.member, pub);
 		cf_pubid_fingerprint(m[i].info.member, fp);
 		json_object_begin(&j);
-		json_key(&j, "public");
-		json_str(&j, pub);
-		json_key(&j, "role");
-		json_str(&j, m[i].info.role == CF_ROLE_FULL ? "full" :
-		    "write-only");
-		json_key(&j, "name");
-		json_str(&j, m[i].info.name);
-		json_key(&j, "fingerprint");
-		json_str(&j, fp);
+		json_key_str(&j, "public", pub);
+		json_key_str(&j, "role",
+		    m[i].info.role == CF_ROLE_FULL ? "full" : "write-only");
+		json_key_str(&j, "name", m[i].info.name);
+		json_key_str(&j, "fingerprint", fp);
 		json_key(&j, "added");
 		json_time(&j, m[i].info.added, 0);
 		json_key(&j, "verified");
@@ -239,8 +231,7 @@ cmd_member_remove(struct cli *c, int argc, char **argv)
 	if (c->json) {
 		json_init(&j, stdout);
 		json_object_begin(&j);
-		json_key(&j, "removed");
-		json_str(&j, pub);
+		json_key_str(&j, "removed", pub);
 		json_object_end(&j);
 	} else {
 		printf("removed member %s (%s)\n", pub, fp);

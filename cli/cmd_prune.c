@@ -25,16 +25,12 @@ print_stats(const struct cli *c, struct json *j, int dry_run,
 		json_object_begin(j);
 		json_key(j, "dry_run");
 		json_bool(j, dry_run);
-		json_key(j, "packs_deleted");
-		json_u64(j, st->packs_deleted);
-		json_key(j, "packs_repacked");
-		json_u64(j, st->packs_repacked);
-		json_key(j, "bytes_deleted");
-		json_u64(j, st->bytes_deleted);
-		json_key(j, "blobs_kept");
-		json_u64(j, st->blobs_kept);
-		json_key(j, "index_files_replaced");
-		json_u64(j, st->index_files_replaced);
+		json_key_u64(j, "packs_deleted", st->packs_deleted);
+		json_key_u64(j, "packs_repacked", st->packs_repacked);
+		json_key_u64(j, "bytes_deleted", st->bytes_deleted);
+		json_key_u64(j, "blobs_kept", st->blobs_kept);
+		json_key_u64(j, "index_files_replaced",
+		    st->index_files_replaced);
 		json_object_end(j);
 		return;
 	}

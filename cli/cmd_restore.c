@@ -73,14 +73,10 @@ print_summary(const struct cli *c, const struct cf_restore_stats *st)
 	if (c->json) {
 		json_init(&j, stdout);
 		json_object_begin(&j);
-		json_key(&j, "files");
-		json_u64(&j, st->files);
-		json_key(&j, "dirs");
-		json_u64(&j, st->dirs);
-		json_key(&j, "symlinks");
-		json_u64(&j, st->symlinks);
-		json_key(&j, "bytes");
-		json_u64(&j, st->bytes);
+		json_key_u64(&j, "files", st->files);
+		json_key_u64(&j, "dirs", st->dirs);
+		json_key_u64(&j, "symlinks", st->symlinks);
+		json_key_u64(&j, "bytes", st->bytes);
 		json_key(&j, "duration_seconds");
 		json_double(&j, st->seconds);
 		json_object_end(&j);

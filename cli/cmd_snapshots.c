@@ -62,10 +62,8 @@ print_json(const struct cf_snapshot *l, size_t n, const struct author **au)
 		json_hex(&j, l[i].id, CF_HASH_BYTES);
 		json_key(&j, "time");
 		json_time(&j, l[i].time_sec, l[i].time_nsec);
-		json_key(&j, "hostname");
-		json_str(&j, l[i].hostname);
-		json_key(&j, "username");
-		json_str(&j, l[i].username);
+		json_key_str(&j, "hostname", l[i].hostname);
+		json_key_str(&j, "username", l[i].username);
 		json_key(&j, "paths");
 		json_array_begin(&j);
 		for (k = 0; k < l[i].npaths; k++)
@@ -79,18 +77,13 @@ print_json(const struct cf_snapshot *l, size_t n, const struct author **au)
 		json_key(&j, "tree");
 		json_hex(&j, l[i].tree, CF_HASH_BYTES);
 		cf_pubid_encode(l[i].author, pub);
-		json_key(&j, "author");
-		json_str(&j, pub);
-		json_key(&j, "author_name");
-		json_str(&j, au[i]->name);
+		json_key_str(&j, "author", pub);
+		json_key_str(&j, "author_name", au[i]->name);
 		json_key(&j, "author_member");
 		json_bool(&j, au[i]->member);
-		json_key(&j, "files");
-		json_u64(&j, l[i].files);
-		json_key(&j, "dirs");
-		json_u64(&j, l[i].dirs);
-		json_key(&j, "bytes");
-		json_u64(&j, l[i].bytes);
+		json_key_u64(&j, "files", l[i].files);
+		json_key_u64(&j, "dirs", l[i].dirs);
+		json_key_u64(&j, "bytes", l[i].bytes);
 		json_object_end(&j);
 	}
 	json_array_end(&j);

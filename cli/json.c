@@ -194,3 +194,17 @@ json_time(struct json *j, int64_t sec, uint32_t nsec)
 	cli_time_rfc3339(buf, sizeof(buf), sec, nsec);
 	json_str(j, buf);
 }
+
+void
+json_key_u64(struct json *j, const char *key, uint64_t v)
+{
+	json_key(j, key);
+	json_u64(j, v);
+}
+
+void
+json_key_str(struct json *j, const char *key, const char *s)
+{
+	json_key(j, key);
+	json_str(j, s);
+}
