@@ -584,7 +584,7 @@ repo_exists(const char *location)
 {
 	struct cf_backend *b;
 
-	if (cf_backend_open(location, 0, &b) != CF_OK)
+	if (cf_backend_open(location, 0, NULL, &b) != CF_OK)
 		return 0;
 	cf_backend_close(b);
 	return 1;
@@ -656,7 +656,7 @@ cli_session_open(const struct cli *c, struct cli_session *s, int create)
 	} else if (!create) {
 		struct cf_backend *b;
 
-		if ((st = cf_backend_open(c->repo, 0, &b)) != CF_OK)
+		if ((st = cf_backend_open(c->repo, 0, NULL, &b)) != CF_OK)
 			return open_error(c, NULL, st, create);
 		cf_backend_close(b);
 	}

@@ -95,7 +95,8 @@ cf_backend_del(struct cf_backend *b, const char *name)
 }
 
 cf_status
-cf_backend_open(const char *location, int create, struct cf_backend **out)
+cf_backend_open(const char *location, int create,
+    const struct cf_backend_opts *opts, struct cf_backend **out)
 {
 	const char *sep;
 
@@ -113,6 +114,7 @@ cf_backend_open(const char *location, int create, struct cf_backend **out)
 		    "version only supports a local directory",
 		    (int)(sep - location > 16 ? 16 : sep - location),
 		    location);
+	(void)opts;
 	return cf_backend_local_open(location, create, out);
 }
 

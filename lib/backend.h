@@ -20,6 +20,9 @@
  *    "<dir>/" (dir is "keys", "data", "index", "snapshots" or "locks"),
  *    in no particular order; fn returning non-CF_OK stops and is returned.
  *  - del removes an object; CF_ERR_NOTFOUND if absent.
+ *  - every operation may be called from several threads at once on one
+ *    backend (the packer's workers store packs in parallel); a backend
+ *    serialises internally whatever it must.
  */
 #ifndef COFFRE_BACKEND_H
 #define COFFRE_BACKEND_H
@@ -48,6 +51,18 @@ struct cf_backend_ops {
 	void (*close)(void *ctx);
 };
 
+struct cf_identity;
+
+/* What a backend may need besides its location. */
+struct cf_backend_opts {
+	/*
+	 * Signs every request to a coffred server (https://).  NULL: none; a
+	 * backend that needs it then fails to open with CF_ERR_ACCESS.  Must
+	 * outlive the backend.
+	 */
+	const struct cf_identity *identity;
+};
+
 struct cf_backend {
 	const struct cf_backend_ops *ops;
 	void *ctx;
@@ -55,13 +70,14 @@ struct cf_backend {
 };
 
 /*
- * cf_backend_open(location, create, out): open the repository at
- * ${location} (a directory path; later URLs).  With ${create}, make the
- * directory layout (which must not already hold a config); without,
+ * cf_backend_open(location, create, opts, out): open the repository at
+ * ${location}: a directory path, or a URL whose scheme picks the backend.
+ * ${opts} may be NULL (no identity).  With ${create}, make what the
+ * backend needs (which must not already hold a config); without,
  * CF_ERR_NOTFOUND if there is no repository there.
  */
 cf_status cf_backend_open(const char *location, int create,
-    struct cf_backend **out);
+    const struct cf_backend_opts *opts, struct cf_backend **out);
 
 /* cf_backend_local_open(path, create, out): the local-directory backend. */
 cf_status cf_backend_local_open(const char *path, int create,

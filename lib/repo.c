@@ -370,7 +370,8 @@ cf_repo_init(const char *location, const struct cf_identity *id,
 	cf_buf_init(&env, CF_ENVELOPE_MAX);
 	if ((rc = repo_alloc(&r)) != CF_OK)
 		return rc;
-	if ((rc = cf_backend_open(location, 1, &r->be)) != CF_OK)
+	if ((rc = cf_backend_open(location, 1,
+	    &(struct cf_backend_opts){ .identity = id }, &r->be)) != CF_OK)
 		goto err;
 
 	cf_keys_generate(r->keys);
@@ -438,7 +439,8 @@ cf_repo_open(const char *location, const struct cf_identity *id,
 	cf_buf_init(&buf, CONFIG_MAX);
 	if ((rc = repo_alloc(&r)) != CF_OK)
 		return rc;
-	if ((rc = cf_backend_open(location, 0, &r->be)) != CF_OK)
+	if ((rc = cf_backend_open(location, 0,
+	    &(struct cf_backend_opts){ .identity = id }, &r->be)) != CF_OK)
 		goto err;
 	if ((rc = cf_backend_get(r->be, "config", 0, CF_BACKEND_TO_END,
 	    &buf)) != CF_OK) {

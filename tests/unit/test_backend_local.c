@@ -180,11 +180,11 @@ test_open_create(void)
 	path_in(repo, sizeof(repo), base, "repo");
 
 	/* Nothing there yet. */
-	CHECK_ERR(cf_backend_open(repo, 0, &b), CF_ERR_NOTFOUND);
+	CHECK_ERR(cf_backend_open(repo, 0, NULL, &b), CF_ERR_NOTFOUND);
 	CHECK(b == NULL);
 	CHECK(strstr(cf_error_message(), "no repository at") != NULL);
 
-	CHECK_OK(cf_backend_open(repo, 1, &b));
+	CHECK_OK(cf_backend_open(repo, 1, NULL, &b));
 	if (b == NULL)
 		return;
 	CHECK(strcmp(b->location, repo) == 0);
@@ -202,61 +202,61 @@ test_open_create(void)
 	CHECK(count_entries(p) == 256);
 
 	/* The layout alone is not a repository: config makes it one. */
-	CHECK_ERR(cf_backend_open(repo, 0, &(struct cf_backend *){ NULL }),
+	CHECK_ERR(cf_backend_open(repo, 0, NULL, &(struct cf_backend *){ NULL }),
 	    CF_ERR_NOTFOUND);
 	CHECK_OK(cf_backend_put(b, "config", "cfg", 3));
 	cf_backend_close(b);
 	CHECK((mode_of(repo, "config") & 0777) == 0600);
 
-	CHECK_OK(cf_backend_open(repo, 0, &b));
+	CHECK_OK(cf_backend_open(repo, 0, NULL, &b));
 	cf_backend_close(b);
 	CHECK_OK(cf_backend_local_open(repo, 0, &b));
 	cf_backend_close(b);
 
 	/* Create twice. */
 	b = (struct cf_backend *)1;
-	CHECK_ERR(cf_backend_open(repo, 1, &b), CF_ERR_EXISTS);
+	CHECK_ERR(cf_backend_open(repo, 1, NULL, &b), CF_ERR_EXISTS);
 	CHECK(b == NULL);
 
 	/* An existing empty directory is fine; a non-empty one is not. */
 	path_in(p, sizeof(p), base, "empty");
 	CHECK(mkdir(p, 0755) == 0);
-	CHECK_OK(cf_backend_open(p, 1, &b));
+	CHECK_OK(cf_backend_open(p, 1, NULL, &b));
 	cf_backend_close(b);
 	CHECK((mode_of(base, "empty") & 0777) == 0755);
 	/* An interrupted init can be run again. */
-	CHECK_OK(cf_backend_open(p, 1, &b));
+	CHECK_OK(cf_backend_open(p, 1, NULL, &b));
 	cf_backend_close(b);
 
 	path_in(p, sizeof(p), base, "full");
 	CHECK(mkdir(p, 0700) == 0);
 	write_file(p, "notes.txt", "hello");
-	CHECK_ERR(cf_backend_open(p, 1, &b), CF_ERR_EXISTS);
+	CHECK_ERR(cf_backend_open(p, 1, NULL, &b), CF_ERR_EXISTS);
 	CHECK(count_entries(p) == 1);
 
 	/* A plain file is not a repository, and cannot become one. */
 	path_in(file, sizeof(file), base, "plainfile");
 	write_file(base, "plainfile", "x");
-	CHECK_ERR(cf_backend_open(file, 0, &b), CF_ERR_NOTFOUND);
-	CHECK_ERR(cf_backend_open(file, 1, &b), CF_ERR_IO);
+	CHECK_ERR(cf_backend_open(file, 0, NULL, &b), CF_ERR_NOTFOUND);
+	CHECK_ERR(cf_backend_open(file, 1, NULL, &b), CF_ERR_IO);
 
 	/* The parent must exist. */
 	path_in(p, sizeof(p), base, "no/such/dir");
-	CHECK_ERR(cf_backend_open(p, 1, &b), CF_ERR_IO);
-	CHECK_ERR(cf_backend_open(p, 0, &b), CF_ERR_NOTFOUND);
+	CHECK_ERR(cf_backend_open(p, 1, NULL, &b), CF_ERR_IO);
+	CHECK_ERR(cf_backend_open(p, 0, NULL, &b), CF_ERR_NOTFOUND);
 
-	CHECK_ERR(cf_backend_open("", 0, &b), CF_ERR_INVALID);
+	CHECK_ERR(cf_backend_open("", 0, NULL, &b), CF_ERR_INVALID);
 
 	/* URLs are not supported yet, and a URL's secrets are not echoed. */
 	b = (struct cf_backend *)1;
-	CHECK_ERR(cf_backend_open("s3://AKIAX:s3cr3t@host/bucket", 1, &b),
+	CHECK_ERR(cf_backend_open("s3://AKIAX:s3cr3t@host/bucket", 1, NULL, &b),
 	    CF_ERR_INVALID);
 	CHECK(b == NULL);
 	CHECK(strstr(cf_error_message(), "unsupported repository location")
 	    != NULL);
 	CHECK(strstr(cf_error_message(), "s3") != NULL);
 	CHECK(strstr(cf_error_message(), "s3cr3t") == NULL);
-	CHECK_ERR(cf_backend_open("https://example.org/r", 0, &b),
+	CHECK_ERR(cf_backend_open("https://example.org/r", 0, NULL, &b),
 	    CF_ERR_INVALID);
 }
 
@@ -272,7 +272,7 @@ test_objects(void)
 	uint8_t *bigdata = malloc(big);
 
 	path_in(repo, sizeof(repo), base, "objs");
-	CHECK_OK(cf_backend_open(repo, 1, &b));
+	CHECK_OK(cf_backend_open(repo, 1, NULL, &b));
 	if (b == NULL || bigdata == NULL)
 		return;
 	cf_buf_init(&buf, 64 * 1024 * 1024);
@@ -480,7 +480,7 @@ test_tmp_cleanup(void)
 	struct cf_backend *b;
 
 	path_in(repo, sizeof(repo), base, "tmprepo");
-	CHECK_OK(cf_backend_open(repo, 1, &b));
+	CHECK_OK(cf_backend_open(repo, 1, NULL, &b));
 	CHECK_OK(cf_backend_put(b, "config", "c", 1));
 	cf_backend_close(b);
 
@@ -495,7 +495,7 @@ test_tmp_cleanup(void)
 	path_in(p, sizeof(p), tmp, "keepme");
 	CHECK(utimensat(AT_FDCWD, p, ts, 0) == 0);
 
-	CHECK_OK(cf_backend_open(repo, 0, &b));
+	CHECK_OK(cf_backend_open(repo, 0, NULL, &b));
 	CHECK(mode_of(tmp, old_tmp) == (mode_t)-1);
 	CHECK(S_ISREG(mode_of(tmp, new_tmp)));
 	CHECK(S_ISREG(mode_of(tmp, "keepme")));
@@ -503,7 +503,7 @@ test_tmp_cleanup(void)
 
 	/* A repository without tmp/ gets it back. */
 	rm_rf(tmp);
-	CHECK_OK(cf_backend_open(repo, 0, &b));
+	CHECK_OK(cf_backend_open(repo, 0, NULL, &b));
 	CHECK(S_ISDIR(mode_of(repo, "tmp")));
 	CHECK_OK(cf_backend_put(b, "keys/x", "x", 1));
 	cf_backend_close(b);
@@ -563,7 +563,7 @@ test_symlinked_dirs(void)
 	path_in(p, sizeof(p), bait, old_tmp);
 	CHECK(utimensat(AT_FDCWD, p, ts, 0) == 0);
 
-	CHECK_OK(cf_backend_open(repo, 1, &b));
+	CHECK_OK(cf_backend_open(repo, 1, NULL, &b));
 	CHECK_OK(cf_backend_put(b, "config", "c", 1));
 	cf_backend_close(b);
 	plant_symlink(repo, "data/00", out);
@@ -574,7 +574,7 @@ test_symlinked_dirs(void)
 	plant_symlink(repo, "tmp", bait);
 
 	/* Opening neither follows tmp/ nor cleans the files it points to. */
-	CHECK_OK(cf_backend_open(repo, 0, &b));
+	CHECK_OK(cf_backend_open(repo, 0, NULL, &b));
 	CHECK(S_ISREG(mode_of(bait, old_tmp)));
 
 	/* put: refused, whether through tmp/ or the object's directory. */
@@ -611,7 +611,7 @@ test_symlinked_dirs(void)
 	rm_rf(repo);
 	CHECK(mkdir(repo, 0700) == 0);
 	plant_symlink(repo, "data", out);
-	CHECK_ERR(cf_backend_open(repo, 1, &b), CF_ERR_CORRUPT);
+	CHECK_ERR(cf_backend_open(repo, 1, NULL, &b), CF_ERR_CORRUPT);
 
 	CHECK(count_entries(out) == 0);
 	CHECK(count_entries(bait) == 2);
@@ -676,7 +676,7 @@ test_no_links(void)
 
 	path_in(repo, sizeof(repo), base, "nolinks");
 	path_in(tmp, sizeof(tmp), repo, "tmp");
-	CHECK_OK(cf_backend_open(repo, 1, &b));
+	CHECK_OK(cf_backend_open(repo, 1, NULL, &b));
 	CHECK_OK(cf_backend_put(b, "config", "c", 1));
 	cf_backend_close(b);
 
@@ -686,7 +686,7 @@ test_no_links(void)
 		    syscall(SYS_linkat, AT_FDCWD, "x", AT_FDCWD, "y", 0) == 0 ||
 		    errno != ENOSYS)
 			_exit(77);
-		CHECK_OK(cf_backend_open(repo, 0, &b));
+		CHECK_OK(cf_backend_open(repo, 0, NULL, &b));
 		CHECK_ERR(cf_backend_put(b, "config", "new", 3), CF_ERR_EXISTS);
 		CHECK(holds(b, "config", "c"));
 		CHECK_OK(cf_backend_put(b, "keys/" HEX64, "k1", 2));
