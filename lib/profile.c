@@ -255,8 +255,8 @@ cf_profile_parse(const char *p, size_t n, const char *name,
 		if (tl == 0 || t[0] == '#')
 			continue;
 		if (t[0] == '[') {
-			const char *sn;
-			size_t sl;
+			const char *sn = NULL;
+			size_t sl = 0;
 
 			if ((rc = section(t, tl, line, &sn, &sl)) != CF_OK)
 				return rc;

@@ -15,6 +15,8 @@
 
 #include <sodium.h>
 
+#include "backend_multi.h"
+
 #define CONFIG_MAX 4096
 #define PIN_LINE_MAX 256
 #define PIN_FILE_MAX (1024 * 1024)
@@ -341,7 +343,7 @@ cf_repo_close(struct cf_repo *r)
 {
 	if (r == NULL)
 		return;
-	cf_backend_close(r->be);
+	cf_backend_close(r->be_all);
 	cf_keys_free(r->keys);
 	cf_index_free(r->idx);
 	for (size_t i = 0; i < r->nindex_names; i++)
@@ -354,10 +356,52 @@ cf_repo_close(struct cf_repo *r)
 	free(r);
 }
 
+/* open_backend(r, locs, n, flags, id): open the destinations for ${r}. */
+static cf_status
+open_backend(struct cf_repo *r, const char *const *locs, size_t n, int flags,
+    const struct cf_identity *id)
+{
+	cf_status rc;
+
+	rc = cf_backend_open_many(locs, n, flags,
+	    &(struct cf_backend_opts){ .identity = id }, &r->be_all);
+	r->be = r->be_all;
+	return rc;
+}
+
+/*
+ * pin_all(r, pin_path, init): pin the repository at every destination that
+ * was reached.
+ */
+static cf_status
+pin_all(struct cf_repo *r, const char *pin_path, int init)
+{
+	struct cf_dest_status st;
+	cf_status rc;
+
+	for (size_t i = 0; i < cf_backend_copies(r->be_all); i++) {
+		cf_backend_copy_status(r->be_all, i, &st);
+		if (!st.opened)
+			continue;
+		if ((rc = pin_check(pin_path, &r->cfg, st.location,
+		    init || st.created)) != CF_OK)
+			return rc;
+	}
+	return CF_OK;
+}
+
 cf_status
 cf_repo_init(const char *location, const struct cf_identity *id,
     const struct cf_repo_params *params, const char *pin_path,
     struct cf_repo **out)
+{
+	return cf_repo_init_many(&location, 1, id, params, pin_path, out);
+}
+
+cf_status
+cf_repo_init_many(const char *const *locations, size_t n,
+    const struct cf_identity *id, const struct cf_repo_params *params,
+    const char *pin_path, struct cf_repo **out)
 {
 	struct cf_repo *r = NULL;
 	struct cf_envelope_info info;
@@ -370,8 +414,7 @@ cf_repo_init(const char *location, const struct cf_identity *id,
 	cf_buf_init(&env, CF_ENVELOPE_MAX);
 	if ((rc = repo_alloc(&r)) != CF_OK)
 		return rc;
-	if ((rc = cf_backend_open(location, 1,
-	    &(struct cf_backend_opts){ .identity = id }, &r->be)) != CF_OK)
+	if ((rc = open_backend(r, locations, n, CF_MULTI_CREATE, id)) != CF_OK)
 		goto err;
 
 	cf_keys_generate(r->keys);
@@ -409,7 +452,18 @@ cf_repo_init(const char *location, const struct cf_identity *id,
 	if ((rc = cf_backend_put(r->be, "config", cfgbuf.p, cfgbuf.len)) !=
 	    CF_OK)
 		goto err;
-	if ((rc = pin_check(pin_path, &r->cfg, location, 1)) != CF_OK)
+	/* A new repository starts whole everywhere, or not at all. */
+	for (size_t i = 0; i < n; i++) {
+		struct cf_dest_status st;
+
+		cf_backend_copy_status(r->be_all, i, &st);
+		if (!st.online) {
+			rc = cf_error_set(CF_ERR_IO, "%s: %s", st.location,
+			    st.error);
+			goto err;
+		}
+	}
+	if ((rc = pin_all(r, pin_path, 1)) != CF_OK)
 		goto err;
 	r->id = id;
 	r->role = CF_ROLE_FULL;
@@ -428,6 +482,13 @@ cf_status
 cf_repo_open(const char *location, const struct cf_identity *id,
     const char *pin_path, struct cf_repo **out)
 {
+	return cf_repo_open_many(&location, 1, 0, id, pin_path, out);
+}
+
+cf_status
+cf_repo_open_many(const char *const *locations, size_t n, int flags,
+    const struct cf_identity *id, const char *pin_path, struct cf_repo **out)
+{
 	struct cf_repo *r = NULL;
 	struct cf_buf buf;
 	struct cf_envelope_info info;
@@ -439,13 +500,12 @@ cf_repo_open(const char *location, const struct cf_identity *id,
 	cf_buf_init(&buf, CONFIG_MAX);
 	if ((rc = repo_alloc(&r)) != CF_OK)
 		return rc;
-	if ((rc = cf_backend_open(location, 0,
-	    &(struct cf_backend_opts){ .identity = id }, &r->be)) != CF_OK)
+	if ((rc = open_backend(r, locations, n, flags, id)) != CF_OK)
 		goto err;
 	if ((rc = cf_backend_get(r->be, "config", 0, CF_BACKEND_TO_END,
 	    &buf)) != CF_OK) {
 		if (rc == CF_ERR_NOTFOUND)
-			cf_error_set(rc, "no repository at %s", location);
+			cf_error_set(rc, "no repository at %s", locations[0]);
 		goto err;
 	}
 	if ((rc = cf_config_decode(buf.p, buf.len, &r->cfg)) != CF_OK)
@@ -479,7 +539,7 @@ cf_repo_open(const char *location, const struct cf_identity *id,
 		    "the config was changed or replaced");
 		goto err;
 	}
-	if ((rc = pin_check(pin_path, &r->cfg, location, 0)) != CF_OK)
+	if ((rc = pin_all(r, pin_path, 0)) != CF_OK)
 		goto err;
 	r->id = id;
 	r->role = info.role;
@@ -498,10 +558,35 @@ cf_repo_backend(struct cf_repo *r)
 	return r->be;
 }
 
+cf_status
+cf_repo_focus(struct cf_repo *r, size_t dest)
+{
+	struct cf_backend *be;
+
+	if (dest == CF_REPO_ALL) {
+		be = r->be_all;
+	} else if ((be = cf_backend_copy(r->be_all, dest)) == NULL) {
+		return cf_error_set(CF_ERR_IO, "destination %zu is offline",
+		    dest + 1);
+	}
+	if (be != r->be) {
+		/* What was read through one view says nothing of another. */
+		repo_drop_index(r);
+		r->be = be;
+	}
+	return CF_OK;
+}
+
 const struct cf_config *
 cf_repo_config(const struct cf_repo *r)
 {
 	return &r->cfg;
+}
+
+const uint8_t *
+cf_repo_config_hash(const struct cf_repo *r)
+{
+	return r->cfg_hash;
 }
 
 const struct cf_keys *

@@ -54,6 +54,31 @@ cf_status cf_repo_init(const char *location, const struct cf_identity *id,
 cf_status cf_repo_open(const char *location, const struct cf_identity *id,
     const char *pin_path, struct cf_repo **out);
 
+/*
+ * cf_repo_init_many / cf_repo_open_many: the same for a repository kept at
+ * ${n} destinations (backend_multi.h; ${flags} as cf_backend_open_many's,
+ * CF_MULTI_ADOPT_EMPTY to fill new destinations with cf_sync_run).  Every
+ * destination reached is pinned.  Init fails unless every destination was
+ * created; open succeeds while one destination holds the repository.
+ */
+cf_status cf_repo_init_many(const char *const *locations, size_t n,
+    const struct cf_identity *id, const struct cf_repo_params *params,
+    const char *pin_path, struct cf_repo **out);
+cf_status cf_repo_open_many(const char *const *locations, size_t n,
+    int flags, const struct cf_identity *id, const char *pin_path,
+    struct cf_repo **out);
+
+/*
+ * cf_repo_focus(r, dest): make later operations use only destination
+ * ${dest} (0-based; to check each copy on its own), or all of them again
+ * with CF_REPO_ALL.  CF_ERR_IO if that destination is offline.
+ */
+#define CF_REPO_ALL ((size_t)-1)
+cf_status cf_repo_focus(struct cf_repo *r, size_t dest);
+
+/* cf_repo_config_hash(r): H(config bytes), as the envelope vouches for. */
+const uint8_t *cf_repo_config_hash(const struct cf_repo *r);
+
 /* cf_repo_close(r): NULL is a no-op; wipes keys. */
 void cf_repo_close(struct cf_repo *r);
 

@@ -18,7 +18,8 @@ struct pack_key_slot {
 };
 
 struct cf_repo {
-	struct cf_backend *be;
+	struct cf_backend *be;          /* what operations use: all, or one */
+	struct cf_backend *be_all;      /* every destination (owned) */
 	struct cf_config cfg;
 	uint8_t cfg_hash[CF_HASH_BYTES];
 	struct cf_keys *keys;
