@@ -1,0 +1,466 @@
+#!/usr/bin/env python3
+"""report.py: bench/run's measurements as bench/RESULTS.md (and JSON).
+
+  report.py --results results.jsonl --meta meta.tsv --out RESULTS.md
+            [--json results.json]
+
+results.jsonl: one object per measured step ({"tool","step","wall","user",
+"sys","rss_kib","bytes","repo_bytes"}) or per extra fact ({"tool":"floor",
+"step","result"}).  meta.tsv: KEY<TAB>VALUE lines.  The markdown is also
+printed on stdout.  Both files are written atomically (temp file + rename).
+"""
+
+import argparse
+import json
+import os
+import sys
+import tempfile
+
+MiB = 1 << 20
+PEERS = ["restic", "borg-zstd", "borg-lz4"]
+TOOLS = ["coffre"] + PEERS
+LABEL = {"coffre": "coffre", "restic": "restic --compression auto",
+         "borg-zstd": "borg zstd,3", "borg-lz4": "borg lz4"}
+STEPS = [
+    ("backup", "First backup", "day-1 corpus"),
+    ("rebackup", "Unchanged re-backup", "day-1 corpus"),
+    ("day2", "Day-2 backup", "day-2 corpus"),
+    ("restore", "Restore (day-2 snapshot, into an empty directory)",
+     "day-2 corpus"),
+    ("check", "check --read-data (every byte of the repository)",
+     "day-2 corpus"),
+]
+
+
+def load(args):
+    rows = []
+    with open(args.results, encoding="utf-8") as f:
+        for line in f:
+            if line.strip():
+                rows.append(json.loads(line))
+    meta = {}
+    with open(args.meta, encoding="utf-8") as f:
+        for line in f:
+            line = line.rstrip("\n")
+            if "\t" in line:
+                k, v = line.split("\t", 1)
+                meta[k] = v
+    info = {}
+    if meta.get("corpus_info") and os.path.exists(meta["corpus_info"]):
+        with open(meta["corpus_info"], encoding="utf-8") as f:
+            info = json.load(f)
+    return rows, meta, info
+
+
+def mb(n):
+    return n / 1e6
+
+
+def fmt(x, nd=2):
+    if x is None:
+        return "n/a"
+    return "%.*f" % (nd, x)
+
+
+def ratio(x):
+    return "n/a" if x is None else "%.2f×" % x
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--results", required=True)
+    ap.add_argument("--meta", required=True)
+    ap.add_argument("--out", required=True)
+    ap.add_argument("--json")
+    args = ap.parse_args()
+    rows, meta, info = load(args)
+
+    steps = {}
+    floors = {}
+    for r in rows:
+        if r["tool"] == "floor":
+            floors[r["step"]] = r["result"]
+            continue
+        r = dict(r)
+        r["cpu"] = r["user"] + r["sys"]
+        r["mbps"] = mb(r["bytes"]) / r["wall"] if r["bytes"] and \
+            r["wall"] > 0 else None
+        r["rss_mib"] = r["rss_kib"] / 1024
+        steps.setdefault(r["step"], {})[r["tool"]] = r
+
+    def get(step, tool):
+        return steps.get(step, {}).get(tool)
+
+    # bytes added by day 2 = repository growth over the day-2 backup
+    added = {}
+    for t in TOOLS:
+        a, b = get("rebackup", t), get("day2", t)
+        if a and b:
+            added[t] = b["repo_bytes"] - a["repo_bytes"]
+
+    quick = meta.get("scale") == "quick"
+    out = []
+    w = out.append
+    w("# coffre benchmark results")
+    w("")
+    w("Made by `%s` on %s (%s min, corpus generation included when it "
+      "was not cached)." % (meta.get("command", "bench/run"),
+                            meta.get("date", "?"),
+                            fmt(int(meta.get("elapsed_seconds", 0)) / 60, 1)))
+    w("")
+    if quick:
+        w("**Quick run (~100 MiB corpus): indicative only.** The targets "
+          "are stated for the 1 GiB corpus; run `bench/run` for them.")
+        w("")
+    w("## Machine and versions")
+    w("")
+    w("| | |")
+    w("|---|---|")
+    for k, label in [("cpu", "CPU"), ("cores", "cores"), ("ram", "RAM"),
+                     ("kernel", "kernel"), ("filesystem", "work directory"),
+                     ("coffre_version", "coffre"),
+                     ("coffre_commit", "coffre commit"),
+                     ("coffre_binary", "coffre binary"),
+                     ("restic_version", "restic"),
+                     ("borg_version", "borg"),
+                     ("libsodium_version", "libsodium"),
+                     ("zstd_version", "zstd"),
+                     ("dcmtk_version", "dcmtk (corpus)")]:
+        w("| %s | %s |" % (label, meta.get(k, "?").replace("|", "\\|")))
+    loads = sorted(r["load1"] for r in rows if "load1" in r)
+    if loads:
+        cores = int(meta.get("cores", "0") or 0)
+        w("")
+        w("Load average (1 min) just before each measured command: "
+          "min %.1f, median %.1f, max %.1f, on %d cores." % (
+              loads[0], loads[len(loads) // 2], loads[-1], cores))
+        if cores and loads[len(loads) // 2] > cores:
+            w("**The machine was busy with other work during this run: "
+              "its timings are noisy; re-measure on a quiet machine.** "
+              "Sizes do not depend on load.")
+    w("")
+
+    # ---------------------------------------------------------- corpus
+    w("## Corpus")
+    w("")
+    d1 = info.get("day1", {})
+    day1_bytes = int(meta.get("day1_bytes", 0))
+    day2_bytes = int(meta.get("day2_bytes", 0))
+    w("A medical practice's data, generated deterministically by "
+      "`bench/corpus.py` (scale `%s`, digest `%s`: %s)." % (
+          meta.get("scale"), meta.get("corpus_digest", "?")[:16],
+          meta.get("corpus_reference", "?")))
+    w("")
+    w("| kind | files | MiB | what |")
+    w("|---|---:|---:|---|")
+    desc = {
+        "imaging": "real CT (Debian's invesalius-examples) as per-slice "
+                   "DICOM (dcmtk), 512×512 16-bit, one study per fake "
+                   "patient, each shifted, cropped, rescaled, with its own "
+                   "noise",
+        "documents": "letters (text), reports (PDF with text), scanned "
+                     "letters (PDF with a noise image)",
+        "photos": "incompressible JPEG-sized files, 2-6 MB",
+        "sql": "SQL dump of the practice database (CREATE TABLE + INSERT: "
+               "patients, appointments, invoices, notes)",
+    }
+    for k in ("imaging", "documents", "photos", "sql"):
+        if k in d1:
+            w("| %s | %d | %s | %s |" % (k, d1[k][0], fmt(d1[k][1] / MiB, 1),
+                                         desc[k]))
+    w("| **total, day 1** | %s | %s (%s GB) | |" % (
+        meta.get("day1_files", "?"), fmt(day1_bytes / MiB, 1),
+        fmt(day1_bytes / 1e9, 3)))
+    w("| **total, day 2** | %s | %s (%s GB) | |" % (
+        meta.get("day2_files", "?"), fmt(day2_bytes / MiB, 1),
+        fmt(day2_bytes / 1e9, 3)))
+    w("")
+    d2 = info.get("day2", {})
+    if d2:
+        sql = d2.get("sql", {})
+        w("Day 2 (applied in place after the day-1 steps): a new CT study "
+          "(%d files, %s MiB), %d new documents, %d new photos (%s MiB); "
+          "the SQL dump with %d of its %d lines changed or added (%.2f%%: "
+          "appointments and invoices whose status changed in the middle of "
+          "the file, sparse patient updates, rows appended to each table; "
+          "%s → %s MiB); %d files touched (mtime changed, same content, "
+          "%s MiB)." % (
+              d2["new_imaging"][0], fmt(d2["new_imaging"][1] / MiB, 1),
+              d2["new_documents"][0], d2["new_photos"][0],
+              fmt(d2["new_photos"][1] / MiB, 1),
+              sql.get("changed_or_added", 0), sql.get("lines", 0),
+              100.0 * sql.get("changed_or_added", 0) /
+              max(1, sql.get("lines", 1)),
+              fmt(sql.get("bytes_day1", 0) / MiB, 1),
+              fmt(sql.get("bytes_day2", 0) / MiB, 1),
+              d2["touched"][0], fmt(d2["touched"][1] / MiB, 1)))
+        w("")
+
+    # ----------------------------------------------------------- floor
+    w("## The floor of this machine")
+    w("")
+    w("`coffre-floor` (bench/floor.c) reads the files in 1 MiB pieces on "
+      "all cores; in crypto mode it also computes a keyed BLAKE2b-256 and "
+      "an XChaCha20-Poly1305 encryption of each piece (libsodium): the "
+      "least any encrypted, deduplicating backup must do. Best of 3 runs, "
+      "page cache warm.")
+    w("")
+    w("| floor | data | MB | s | MB/s | threads |")
+    w("|---|---|---:|---:|---:|---:|")
+    for k, label, data in [("read", "read from the page cache",
+                            "whole corpus (day 1)"),
+                           ("crypto", "hash + encrypt", "whole corpus "
+                            "(day 1)"),
+                           ("crypto-photos", "hash + encrypt",
+                            "photos only (day 2)")]:
+        f = floors.get(k)
+        if f:
+            w("| %s | %s | %s | %s | %s | %d |" % (
+                label, data, fmt(mb(f["bytes"]), 1), fmt(f["seconds"], 3),
+                fmt(f["mbps"], 1), f["threads"]))
+    w("")
+
+    # ---------------------------------------------------------- tables
+    w("## Results")
+    w("")
+    w("Wall: elapsed time of the command (the shell's clock around "
+      "`/usr/bin/time`); CPU: user + system; MB/s: corpus bytes / wall "
+      "(MB = 10⁶ bytes); peak RSS: the command's maximum resident set; "
+      "repo: the repository's size after the step (`du -sb`, MiB = 2²⁰ "
+      "bytes). Speed-up: the peer's wall / coffre's wall (how many times "
+      "faster coffre is); size: coffre's repository / the peer's. Each "
+      "restore was compared file by file (SHA-256) with the corpus.")
+    w("")
+    for key, title, data in STEPS:
+        if key not in steps:
+            continue
+        nbytes = next(iter(steps[key].values()))["bytes"]
+        w("### %s — %s, %s MB" % (title, data, fmt(mb(nbytes), 1)))
+        w("")
+        head = "| tool | wall s | CPU s | MB/s | peak RSS MiB | repo MiB |"
+        sep = "|---|---:|---:|---:|---:|---:|"
+        if key == "day2":
+            head += " added MiB |"
+            sep += "---:|"
+        head += " coffre speed-up | size coffre/peer |"
+        sep += "---:|---:|"
+        if key == "day2":
+            head += " added coffre/peer |"
+            sep += "---:|"
+        w(head)
+        w(sep)
+        c = get(key, "coffre")
+        for t in TOOLS:
+            r = get(key, t)
+            if not r:
+                continue
+            cells = [LABEL[t], fmt(r["wall"]), fmt(r["cpu"]),
+                     fmt(r["mbps"], 1) if r["mbps"] else "n/a",
+                     fmt(r["rss_mib"], 1), fmt(r["repo_bytes"] / MiB, 1)]
+            if key == "day2":
+                cells.append(fmt(added.get(t, 0) / MiB, 1))
+            if t == "coffre" or not c:
+                cells += ["—", "—"] + (["—"] if key == "day2" else [])
+            else:
+                cells.append(ratio(r["wall"] / c["wall"]))
+                cells.append(ratio(c["repo_bytes"] / r["repo_bytes"]
+                                   if r["repo_bytes"] else None))
+                if key == "day2":
+                    cells.append(ratio(added["coffre"] / added[t]
+                                       if added.get(t) else None))
+            w("| " + " | ".join(cells) + " |")
+        w("")
+
+    # coffre's own summary of each backup (--json), read from the logs
+    own = []
+    logs = meta.get("logs_dir")
+    for tool, step in [("coffre", "backup"), ("coffre", "rebackup"),
+                       ("coffre", "day2"), ("coffre-photos-1", "backup"),
+                       ("coffre-photos-2", "backup"),
+                       ("coffre-photos-3", "backup"),
+                       ("coffre-x4", "backup")]:
+        p = os.path.join(logs or "", "%s-%s.out" % (tool, step))
+        if not logs or not os.path.exists(p):
+            continue
+        try:
+            with open(p, encoding="utf-8") as f:
+                j = json.load(f)
+        except ValueError:
+            continue
+        j["label"] = "%s %s" % (tool, step)
+        j["wall"] = get(step, tool)["wall"] if get(step, tool) else None
+        own.append(j)
+    if own:
+        w("### coffre's own summary of its backups (`backup --json`)")
+        w("")
+        w("`duration` is coffre's own measure of the backup, after the "
+          "identity is unlocked; wall includes everything.")
+        w("")
+        w("| backup | wall s | duration s | files new / changed / "
+          "unchanged | read MiB | added MiB | stored MiB |")
+        w("|---|---:|---:|---|---:|---:|---:|")
+        for j in own:
+            w("| %s | %s | %s | %d / %d / %d | %s | %s | %s |" % (
+                j["label"], fmt(j["wall"]), fmt(j["duration_seconds"]),
+                j["files_new"], j["files_changed"], j["files_unchanged"],
+                fmt(j["bytes_read"] / MiB, 1), fmt(j["bytes_added"] / MiB, 1),
+                fmt(j["bytes_stored"] / MiB, 1)))
+        w("")
+
+    unlock = get("unlock", "coffre")
+    if unlock:
+        w("`coffre snapshots` (unlocking the identity, Argon2id `--kdf "
+          "interactive`, and reading the snapshot list) alone: %s s wall, "
+          "%s MiB peak RSS. Every coffre command pays this." % (
+              fmt(unlock["wall"]), fmt(unlock["rss_mib"], 1)))
+        w("")
+
+    # photos
+    photos = [steps["backup"][t] for t in
+              sorted(steps.get("backup", {})) if t.startswith("coffre-ph")]
+    best_photos = max(photos, key=lambda r: r["mbps"] or 0) if photos \
+        else None
+    if best_photos:
+        w("### Incompressible data: coffre backup of the photos only, into "
+          "a fresh repository (best of %d)" % len(photos))
+        w("")
+        w("| run | wall s | CPU s | MB/s | peak RSS MiB | repo MiB |")
+        w("|---|---:|---:|---:|---:|---:|")
+        for r in photos:
+            w("| %s | %s | %s | %s | %s | %s |" % (
+                r["tool"], fmt(r["wall"]), fmt(r["cpu"]),
+                fmt(r["mbps"], 1), fmt(r["rss_mib"], 1),
+                fmt(r["repo_bytes"] / MiB, 1)))
+        w("")
+
+    x4 = get("backup", "coffre-x4")
+    if x4:
+        c1 = get("backup", "coffre")
+        w("### RSS scaling: coffre first backup of 1× and 4× the corpus")
+        w("")
+        w("| data | MB | wall s | MB/s | peak RSS MiB |")
+        w("|---|---:|---:|---:|---:|")
+        for label, r in [("1× (the first backup above)", c1),
+                         ("4× (4 practices, different patients)", x4)]:
+            w("| %s | %s | %s | %s | %s |" % (
+                label, fmt(mb(r["bytes"]), 1), fmt(r["wall"]),
+                fmt(r["mbps"], 1), fmt(r["rss_mib"], 1)))
+        w("")
+    else:
+        w("RSS scaling (4× the corpus): %s." % meta.get("rss_scaling",
+                                                        "not run"))
+        w("")
+
+    # --------------------------------------------------------- targets
+    targets = []
+
+    def target(name, measured, ok):
+        if ok is None:
+            res = "NOT RUN"
+        else:
+            res = "PASS" if ok else "MISS"
+        targets.append(dict(target=name, measured=measured, result=res))
+
+    def speedup(step, peer):
+        c, p = get(step, "coffre"), get(step, peer)
+        if not c or not p:
+            return None
+        return p["wall"] / c["wall"]
+
+    for peer in ("restic", "borg-zstd"):
+        s = speedup("backup", peer)
+        target("first backup ≥ 2.5× %s's throughput" % LABEL[peer],
+               "%s (%s vs %s MB/s)" % (
+                   ratio(s), fmt(get("backup", "coffre")["mbps"], 1),
+                   fmt(get("backup", peer)["mbps"], 1)),
+               s is not None and s >= 2.5)
+    c = get("backup", "coffre")["repo_bytes"]
+    smaller = min(get("backup", "restic")["repo_bytes"],
+                  get("backup", "borg-zstd")["repo_bytes"])
+    target("first backup's repository ≤ 1.03× the smaller of restic's and "
+           "borg zstd,3's", "%s (%s vs %s MiB)" % (
+               ratio(c / smaller), fmt(c / MiB, 1), fmt(smaller / MiB, 1)),
+           c <= 1.03 * smaller)
+    cw, rw = get("rebackup", "coffre")["wall"], get("rebackup",
+                                                     "restic")["wall"]
+    target("unchanged re-backup ≤ 1/5 of restic's time",
+           "%s s vs %s s (1/%s)" % (fmt(cw), fmt(rw), fmt(rw / cw, 1)),
+           cw <= rw / 5)
+    target("day-2 backup adds no more bytes than restic's",
+           "%s vs %s MiB" % (fmt(added["coffre"] / MiB, 2),
+                             fmt(added["restic"] / MiB, 2)),
+           added["coffre"] <= added["restic"])
+    for step, label in (("restore", "restore"),
+                        ("check", "check --read-data")):
+        s = speedup(step, "restic")
+        target("%s ≥ 2.5× restic's throughput" % label,
+               "%s (%s vs %s MB/s)" % (
+                   ratio(s), fmt(get(step, "coffre")["mbps"], 1),
+                   fmt(get(step, "restic")["mbps"], 1)),
+               s >= 2.5)
+    cf = [(get(k, "coffre"), k) for k, _t, _d in STEPS if get(k, "coffre")]
+    peak, peak_step = max(cf, key=lambda x: x[0]["rss_kib"])
+    target("peak RSS ≤ 64 MiB for the 1 GiB corpus (every coffre command)",
+           "%s MiB (%s)%s" % (fmt(peak["rss_mib"], 1), peak_step,
+                              "; quick corpus, not 1 GiB" if quick else ""),
+           peak["rss_mib"] <= 64)
+    if x4:
+        c1 = get("backup", "coffre")
+        delta = x4["rss_mib"] - c1["rss_mib"]
+        target("peak RSS ≤ +16 MiB for 4× the data (first backup)",
+               "%+.1f MiB (%s → %s MiB)" % (delta, fmt(c1["rss_mib"], 1),
+                                            fmt(x4["rss_mib"], 1)),
+               delta <= 16)
+    else:
+        target("peak RSS ≤ +16 MiB for 4× the data (first backup)",
+               "not run (bench/run --rss-scaling)", None)
+    fl = floors.get("crypto-photos")
+    if best_photos and fl:
+        frac = best_photos["mbps"] / fl["mbps"]
+        target("backup of incompressible data ≥ 70% of the all-cores "
+               "crypto floor", "%.0f%% (%s vs %s MB/s)" % (
+                   100 * frac, fmt(best_photos["mbps"], 1),
+                   fmt(fl["mbps"], 1)), frac >= 0.70)
+
+    w("## Targets")
+    w("")
+    if quick:
+        w("(Quick corpus: indicative only.)")
+        w("")
+    w("| target | measured | result |")
+    w("|---|---|---|")
+    for t in targets:
+        w("| %s | %s | **%s** |" % (t["target"], t["measured"],
+                                    t["result"]))
+    w("")
+    w("---")
+    w("")
+    w("Reproduce: `%s` (see bench/README.md). Logs of every command are "
+      "in the work directory's `logs/`." % meta.get("command", "bench/run"))
+    w("")
+    text = "\n".join(out)
+
+    write_atomic(args.out, text)
+    sys.stdout.write(text)
+    if args.json:
+        doc = dict(meta=meta, corpus=info, floors=floors, steps=steps,
+                   day2_added_bytes=added, targets=targets)
+        write_atomic(args.json, json.dumps(doc, indent=1, sort_keys=True,
+                                           ensure_ascii=False) + "\n")
+
+
+def write_atomic(path, text):
+    d = os.path.dirname(os.path.abspath(path))
+    fd, tmp = tempfile.mkstemp(prefix=".tmp-", dir=d)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as f:
+            f.write(text)
+        os.chmod(tmp, 0o644)
+        os.replace(tmp, path)
+    except BaseException:
+        os.unlink(tmp)
+        raise
+
+
+if __name__ == "__main__":
+    main()
