@@ -1,4 +1,8 @@
-/* backend.c: object names, the table wrappers, choosing a backend. */
+/*
+ * backend.c: object names, the table wrappers, choosing a backend by the
+ * location's scheme (none: a local directory; https://: coffred; s3://,
+ * s3+http://: S3).
+ */
 #include "backend.h"
 
 #include <stdlib.h>
@@ -94,6 +98,26 @@ cf_backend_del(struct cf_backend *b, const char *name)
 	return b->ops->del(b->ctx, name);
 }
 
+int
+cf_backend_needs_identity(const char *location)
+{
+	return location != NULL && strncmp(location, "https://", 8) == 0;
+}
+
+#ifndef COFFRE_HAVE_S3
+cf_status
+cf_backend_s3_open(const char *location, int create,
+    const struct cf_backend_opts *opts, struct cf_backend **out)
+{
+	(void)location;
+	(void)create;
+	(void)opts;
+	*out = NULL;
+	return cf_error_set(CF_ERR_INVALID,
+	    "S3 support is not built into this coffre");
+}
+#endif
+
 cf_status
 cf_backend_open(const char *location, int create,
     const struct cf_backend_opts *opts, struct cf_backend **out)
@@ -104,18 +128,26 @@ cf_backend_open(const char *location, int create,
 	if (location == NULL || location[0] == '\0')
 		return cf_error_set(CF_ERR_INVALID,
 		    "no repository location given");
-	/*
-	 * Only the scheme is named: a URL may one day carry credentials,
-	 * and messages never hold secrets.
-	 */
-	if ((sep = strstr(location, "://")) != NULL)
+	if ((sep = strstr(location, "://")) == NULL)
+		return cf_backend_local_open(location, create, out);
+	/* Schemes are matched exactly, in lowercase. */
+	if (strncmp(location, "https://", 8) == 0)
+		return cf_backend_coffred_open(location, create, opts, out);
+	if (strncmp(location, "s3://", 5) == 0 ||
+	    strncmp(location, "s3+http://", 10) == 0)
+		return cf_backend_s3_open(location, create, opts, out);
+	if (strncmp(location, "http://", 7) == 0)
 		return cf_error_set(CF_ERR_INVALID,
-		    "unsupported repository location \"%.*s://...\": this "
-		    "version only supports a local directory",
-		    (int)(sep - location > 16 ? 16 : sep - location),
-		    location);
-	(void)opts;
-	return cf_backend_local_open(location, create, out);
+		    "a coffred server is reached over https:// only, "
+		    "never plain http://");
+	/*
+	 * Only the scheme is named: a URL may carry credentials, and
+	 * messages never hold secrets.
+	 */
+	return cf_error_set(CF_ERR_INVALID,
+	    "unsupported repository location \"%.*s://...\": use a local "
+	    "directory, https://HOST/TENANT (coffred) or s3://",
+	    (int)(sep - location > 16 ? 16 : sep - location), location);
 }
 
 void

@@ -1,6 +1,6 @@
 /*
- * backend.h: where repository objects live.  Every destination (local
- * directory now; coffred and S3 later) implements this small table, and
+ * backend.h: where repository objects live.  Every destination (a local
+ * directory, a coffred server, an S3 store) implements this small table, and
  * nothing above it knows which one it talks to.
  *
  * Object names are relative paths made only of [a-z0-9] segments separated by
@@ -82,6 +82,40 @@ cf_status cf_backend_open(const char *location, int create,
 /* cf_backend_local_open(path, create, out): the local-directory backend. */
 cf_status cf_backend_local_open(const char *path, int create,
     struct cf_backend **out);
+
+/*
+ * cf_backend_coffred_open(location, create, opts, out): a coffred server,
+ * ${location} = "https://HOST[:PORT]/TENANT[?pin=sha256//BASE64]"
+ * (docs/protocol.md).  Needs opts->identity (CF_ERR_ACCESS without one).
+ * With ${create}: checks the tenant answers (GET info) and holds no
+ * config (CF_ERR_EXISTS if it does); without: CF_ERR_NOTFOUND if the
+ * tenant holds no config.  lib/backend_coffred.c.
+ */
+cf_status cf_backend_coffred_open(const char *location, int create,
+    const struct cf_backend_opts *opts, struct cf_backend **out);
+
+/*
+ * cf_backend_s3_open(location, create, opts, out): an S3-compatible
+ * object store, ${location} = "s3://..." or "s3+http://..." (the full
+ * string as the user gave it; lib/backend_s3.c parses it).  Same
+ * ${create} contract as the others.
+ *
+ * To the S3 engineer: cf_backend_open() calls this for both schemes only
+ * when lib/backend_s3.c exists: lib/meson.build then compiles the library
+ * with -DCOFFRE_HAVE_S3=1 (fs.exists); without it the schemes are refused
+ * with "S3 support is not built in".  Re-run meson (or touch
+ * lib/meson.build) after creating the file so the define is picked up.
+ * lib/http.h is the HTTP client to build on.
+ */
+cf_status cf_backend_s3_open(const char *location, int create,
+    const struct cf_backend_opts *opts, struct cf_backend **out);
+
+/*
+ * cf_backend_needs_identity(location): 1 if opening ${location} needs
+ * opts->identity (a coffred URL), so a caller that opens without one
+ * first (to catch a mistyped path early) should skip that check.
+ */
+int cf_backend_needs_identity(const char *location);
 
 /* cf_backend_close(b): close and free; NULL is a no-op. */
 void cf_backend_close(struct cf_backend *b);

@@ -247,17 +247,28 @@ test_open_create(void)
 
 	CHECK_ERR(cf_backend_open("", 0, NULL, &b), CF_ERR_INVALID);
 
-	/* URLs are not supported yet, and a URL's secrets are not echoed. */
+	/* Unknown schemes are refused, and a URL's secrets are not echoed. */
 	b = (struct cf_backend *)1;
-	CHECK_ERR(cf_backend_open("s3://AKIAX:s3cr3t@host/bucket", 1, NULL, &b),
-	    CF_ERR_INVALID);
+	CHECK_ERR(cf_backend_open("ftp://AKIAX:s3cr3t@host/bucket", 1, NULL,
+	    &b), CF_ERR_INVALID);
 	CHECK(b == NULL);
 	CHECK(strstr(cf_error_message(), "unsupported repository location")
 	    != NULL);
-	CHECK(strstr(cf_error_message(), "s3") != NULL);
+	CHECK(strstr(cf_error_message(), "ftp") != NULL);
 	CHECK(strstr(cf_error_message(), "s3cr3t") == NULL);
-	CHECK_ERR(cf_backend_open("https://example.org/r", 0, NULL, &b),
+	/* s3:// goes to the S3 backend (or "not built in"): never echoed. */
+	b = (struct cf_backend *)1;
+	CHECK(cf_backend_open("s3://AKIAX:s3cr3t@127.0.0.1:1/bucket", 0, NULL,
+	    &b) != CF_OK);
+	CHECK(b == NULL);
+	CHECK(strstr(cf_error_message(), "s3cr3t") == NULL);
+	/* coffred: https only, and only with an identity. */
+	CHECK_ERR(cf_backend_open("http://example.org/r", 0, NULL, &b),
 	    CF_ERR_INVALID);
+	CHECK_ERR(cf_backend_open("https://example.org/r", 0, NULL, &b),
+	    CF_ERR_ACCESS);
+	CHECK(cf_backend_needs_identity("https://example.org/r"));
+	CHECK(!cf_backend_needs_identity(p));
 }
 
 static void
