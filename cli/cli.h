@@ -16,7 +16,9 @@
 #include <stdio.h>
 
 #include "error.h"
+#include "backend_multi.h"
 #include "identity.h"
+#include "profile.h"
 #include "repo.h"
 #include "snapshot.h"
 
@@ -30,6 +32,7 @@
 #define CLI_EXIT_ACCESS 4
 #define CLI_EXIT_LOCKED 5
 #define CLI_EXIT_PARTIAL 6
+#define CLI_EXIT_LAGGING 7      /* done, but a destination missed some */
 /* Returned by cli_parse when --help or --version was handled: exit 0. */
 #define CLI_DONE (-1)
 
@@ -46,7 +49,13 @@ struct cli_cmd {
 
 /* Global options and state shared by every command. */
 struct cli {
-	const char *repo;               /* -r / COFFRE_REPOSITORY */
+	const char *repo;               /* the first of repos, for messages */
+	/* -r (repeatable) / COFFRE_REPOSITORY / the profile's repositories */
+	const char *repos[CF_DESTINATIONS_MAX];
+	size_t nrepos;
+	const char *profile_name;       /* --profile / COFFRE_PROFILE */
+	struct cf_profile profile;      /* loaded when profile_name is set */
+	int open_flags;                 /* CF_MULTI_* for cli_session_open */
 	const char *identity;           /* -i / COFFRE_IDENTITY */
 	const char *passphrase_file;    /* --passphrase-file / COFFRE_... */
 	const char *cache_dir;          /* --cache-dir / COFFRE_CACHE_DIR */
@@ -127,8 +136,12 @@ int cli_global_option(struct cli *c, int opt, const char *optarg);
 extern const struct option cli_global_longopts[];
 extern const char cli_global_shortopts[];
 
-/* cli_env(c): fill unset global options from the environment. */
-void cli_env(struct cli *c);
+/*
+ * cli_env(c): fill unset global options from the environment, then from
+ * the profile (--profile / COFFRE_PROFILE, loaded here).  0 or an exit code
+ * after an error.
+ */
+int cli_env(struct cli *c);
 
 /* ---- common.c: paths ---- */
 
@@ -186,8 +199,14 @@ int cli_session_lock(struct cli_session *s, int exclusive);
 /* cli_session_unlock(s): release the lock, if held. */
 void cli_session_unlock(struct cli_session *s);
 
-/* cli_session_close(s): release lock, close repository, free identity. */
+/*
+ * cli_session_close(s): warn about destinations that missed objects in this
+ * run (see cli_lagging), release lock, close repository, free identity.
+ */
 void cli_session_close(struct cli_session *s);
+
+/* cli_lagging(): 1 once a session closed with a destination lagging. */
+int cli_lagging(void);
 
 /*
  * cli_find_snapshot(s, spec, out): resolve a SNAPSHOT argument; 0 or an exit
@@ -327,6 +346,7 @@ int cli_prune(const struct cli *c, struct cli_session *s, struct json *j,
     int dry_run);
 
 int cmd_id_new(struct cli *c, int argc, char **argv);
+int cmd_sync(struct cli *c, int argc, char **argv);
 int cmd_id_show(struct cli *c, int argc, char **argv);
 int cmd_init(struct cli *c, int argc, char **argv);
 int cmd_backup(struct cli *c, int argc, char **argv);

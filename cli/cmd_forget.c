@@ -52,6 +52,30 @@ forget_opt(void *arg, int opt, const char *val)
 	return 0;
 }
 
+/* profile_policy(pr, o): take the keep-* lines of the profile. */
+static void
+profile_policy(const struct cf_profile *pr, struct forget_opts *o)
+{
+	const struct {
+		int from;
+		int *to;
+	} m[] = {
+		{ pr->keep_last, &o->policy.last },
+		{ pr->keep_hourly, &o->policy.hourly },
+		{ pr->keep_daily, &o->policy.daily },
+		{ pr->keep_weekly, &o->policy.weekly },
+		{ pr->keep_monthly, &o->policy.monthly },
+		{ pr->keep_yearly, &o->policy.yearly },
+	};
+
+	for (size_t i = 0; i < sizeof(m) / sizeof(m[0]); i++) {
+		if (m[i].from < 0)
+			continue;
+		*m[i].to = m[i].from;
+		o->has_policy = 1;
+	}
+}
+
 /* print_line(c, j, verb, s): "keep ID DATE TIME HOST PATHS" or JSON. */
 static void
 print_line(const struct cli *c, struct json *j, const char *verb,
@@ -256,9 +280,13 @@ cmd_forget(struct cli *c, int argc, char **argv)
 	if ((rc = cli_parse(c, argc, argv, NULL, longopts, forget_opt, &o,
 	    &first)) != 0)
 		return rc == CLI_DONE ? CLI_EXIT_OK : rc;
+	/* No policy and no snapshot named: the profile's policy, if any. */
+	if (first >= argc && !o.has_policy)
+		profile_policy(&c->profile, &o);
 	if (first >= argc && !o.has_policy)
 		return cli_usage_error(c, "nothing to forget: name snapshots, "
-		    "or give a policy such as --keep-daily 7");
+		    "or give a policy such as --keep-daily 7 (or keep-daily "
+		    "in a profile)");
 	for (i = first; i < argc; i++)
 		if ((rc = cli_snapshot_spec_ok(c, argv[i])) != 0)
 			return rc;

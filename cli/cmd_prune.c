@@ -51,8 +51,25 @@ cli_prune(const struct cli *c, struct cli_session *s, struct json *j,
     int dry_run)
 {
 	struct cf_prune_stats st;
+	struct cf_backend *be = cf_repo_backend(s->repo);
+	struct cf_dest_status ds;
 	cf_status rc;
 
+	/*
+	 * With a destination away, its copy would keep what the others drop,
+	 * and the next sync would copy it all back: prune everywhere or not.
+	 */
+	for (size_t i = 0; !dry_run && cf_backend_lagging(be) > 0 &&
+	    i < cf_backend_copies(be); i++) {
+		cf_backend_copy_status(be, i, &ds);
+		if (ds.online)
+			continue;
+		cli_error("destination %s is not reachable (%s): prune runs "
+		    "only when every destination is", ds.location, ds.error);
+		cli_hint("bring it back and run `coffre sync`, or leave it "
+		    "out of -r / the profile if it is retired");
+		return CLI_EXIT_ERROR;
+	}
 	if (!c->quiet && !c->json && !dry_run && isatty(fileno(stderr)))
 		fprintf(stderr, "coffre: removing unused data...\n");
 	if ((rc = cf_prune_run(s->repo, dry_run, &st)) != CF_OK)

@@ -4,6 +4,7 @@
  * repository with messages that say what to do next, and formatting.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <inttypes.h>
 #include <limits.h>
 #include <stdarg.h>
@@ -166,6 +167,7 @@ enum {
 	G_CACHEDIR,
 	G_JSON,
 	G_VERSION,
+	G_PROFILE,
 };
 
 const char cli_global_shortopts[] = "r:i:qh";
@@ -175,6 +177,7 @@ const struct option cli_global_longopts[] = {
 	{ "identity", required_argument, NULL, 'i' },
 	{ "passphrase-file", required_argument, NULL, G_PASSFILE },
 	{ "cache-dir", required_argument, NULL, G_CACHEDIR },
+	{ "profile", required_argument, NULL, G_PROFILE },
 	{ "json", no_argument, NULL, G_JSON },
 	{ "quiet", no_argument, NULL, 'q' },
 	{ "help", no_argument, NULL, 'h' },
@@ -190,11 +193,13 @@ cli_global_option(struct cli *c, int opt, const char *arg)
 	case 'i':
 	case G_PASSFILE:
 	case G_CACHEDIR:
+	case G_PROFILE:
 		if (arg[0] == '\0') {
 			cli_usage_error(c, "option '--%s' needs a value "
 			    "that is not empty", opt == 'r' ? "repo" :
 			    opt == 'i' ? "identity" : opt == G_PASSFILE ?
-			    "passphrase-file" : "cache-dir");
+			    "passphrase-file" : opt == G_PROFILE ? "profile" :
+			    "cache-dir");
 			return CLI_EXIT_USAGE;
 		}
 		break;
@@ -203,7 +208,19 @@ cli_global_option(struct cli *c, int opt, const char *arg)
 	}
 	switch (opt) {
 	case 'r':
-		c->repo = arg;
+		for (size_t k = 0; k < c->nrepos; k++)
+			if (strcmp(c->repos[k], arg) == 0)
+				return 1;       /* the same place twice is once */
+		if (c->nrepos == CF_DESTINATIONS_MAX) {
+			cli_usage_error(c, "at most %d destinations (-r)",
+			    CF_DESTINATIONS_MAX);
+			return CLI_EXIT_USAGE;
+		}
+		c->repos[c->nrepos++] = arg;
+		c->repo = c->repos[0];
+		return 1;
+	case G_PROFILE:
+		c->profile_name = arg;
 		return 1;
 	case 'i':
 		c->identity = arg;
@@ -240,17 +257,100 @@ getenv_set(const char *name)
 	return v != NULL && v[0] != '\0' ? v : NULL;
 }
 
-void
+/*
+ * load_profile(c): read the profile named by --profile / COFFRE_PROFILE
+ * from the config file.  0 or an exit code after an error.
+ */
+static int
+load_profile(struct cli *c)
+{
+	char path[PATH_MAX];
+	struct cf_buf text;
+	cf_status st;
+	int rc, fd;
+
+	if ((rc = cli_config_path(path, sizeof(path), "config")) != 0)
+		return rc;
+	cf_buf_init(&text, CF_PROFILE_FILE_MAX);
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0) {
+		cli_error("cannot read the config file %s for profile '%s': "
+		    "%s", path, c->profile_name, strerror(errno));
+		cli_hint("write the profile there (see `man coffre`, section "
+		    "PROFILES), or give -r LOCATION instead");
+		return CLI_EXIT_USAGE;
+	}
+	st = CF_OK;
+	for (;;) {
+		char chunk[4096];
+		ssize_t got = read(fd, chunk, sizeof(chunk));
+
+		if (got < 0 && errno == EINTR)
+			continue;
+		if (got < 0) {
+			st = cf_error_set(CF_ERR_IO, "%s", strerror(errno));
+			break;
+		}
+		if (got == 0)
+			break;
+		if ((st = cf_buf_append(&text, chunk, (size_t)got)) != CF_OK) {
+			cf_error_set(st, "the file is larger than %d bytes",
+			    CF_PROFILE_FILE_MAX);
+			break;
+		}
+	}
+	close(fd);
+	if (st == CF_OK)
+		st = cf_profile_parse((const char *)text.p, text.len,
+		    c->profile_name, &c->profile);
+	cf_buf_free(&text);
+	if (st != CF_OK) {
+		cli_error("%s: %s", path, cf_error_message());
+		return CLI_EXIT_USAGE;
+	}
+	return 0;
+}
+
+int
 cli_env(struct cli *c)
 {
-	if (c->repo == NULL)
-		c->repo = getenv_set("COFFRE_REPOSITORY");
+	const struct cf_profile *pr = &c->profile;
+	int rc;
+
+	if (c->profile_name == NULL)
+		c->profile_name = getenv_set("COFFRE_PROFILE");
+	if (c->profile_name != NULL && pr->nrepositories == 0 &&
+	    (rc = load_profile(c)) != 0)
+		return rc;
+	/*
+	 * Options first, then the profile (named on purpose for this run),
+	 * then the environment.
+	 */
+	if (c->nrepos == 0)
+		for (size_t k = 0; k < pr->nrepositories; k++)
+			c->repos[c->nrepos++] = pr->repositories[k];
+	if (c->nrepos == 0 && getenv_set("COFFRE_REPOSITORY") != NULL)
+		c->repos[c->nrepos++] = getenv_set("COFFRE_REPOSITORY");
+	c->repo = c->nrepos > 0 ? c->repos[0] : NULL;
+	if (c->identity == NULL)
+		c->identity = pr->identity;
 	if (c->identity == NULL)
 		c->identity = getenv_set("COFFRE_IDENTITY");
 	if (c->passphrase_file == NULL)
+		c->passphrase_file = pr->passphrase_file;
+	if (c->passphrase_file == NULL)
 		c->passphrase_file = getenv_set("COFFRE_PASSPHRASE_FILE");
 	if (c->cache_dir == NULL)
+		c->cache_dir = pr->cache_dir;
+	if (c->cache_dir == NULL)
 		c->cache_dir = getenv_set("COFFRE_CACHE_DIR");
+	/* The S3 backend reads its credentials file from the environment. */
+	if (pr->s3_credentials != NULL &&
+	    getenv_set("COFFRE_S3_CREDENTIALS") == NULL &&
+	    setenv("COFFRE_S3_CREDENTIALS", pr->s3_credentials, 1) != 0) {
+		cli_error("out of memory");
+		return CLI_EXIT_ERROR;
+	}
+	return 0;
 }
 
 int
@@ -309,8 +409,7 @@ cli_parse(struct cli *c, int argc, char **argv, const char *shortopts,
 			return rc;
 	}
 	*first = optind;
-	cli_env(c);
-	return 0;
+	return cli_env(c);
 }
 
 /* ---- paths ---- */
@@ -576,14 +675,18 @@ done:
 }
 
 /*
- * repo_exists(location): 1 if a repository (its config) is at ${location}.
- * Overwrites the library's error message.
+ * repo_exists(location): 1 if a repository (its config) is at ${location};
+ * 0 if not, or if it cannot be known without an identity (a coffred
+ * server).  Overwrites the library's error message.
  */
 static int
 repo_exists(const char *location)
 {
 	struct cf_backend *b;
 
+	/* Without the identity it needs, a location cannot be looked at. */
+	if (cf_backend_needs_identity(location))
+		return 0;
 	if (cf_backend_open(location, 0, NULL, &b) != CF_OK)
 		return 0;
 	cf_backend_close(b);
@@ -650,22 +753,34 @@ cli_session_open(const struct cli *c, struct cli_session *s, int create)
 		return rc;
 	if ((rc = cli_mkdir_parents(pin)) != 0)
 		return rc;
-	/* Find a mistyped location before the passphrase is asked. */
-	if (create && repo_exists(c->repo)) {
+	/*
+	 * Find a mistyped location before the passphrase is asked.  A
+	 * location that needs an identity to be reached (a coffred server)
+	 * only has its syntax checked here: opened without one, it says
+	 * CF_ERR_ACCESS once the location parses.
+	 */
+	if (c->nrepos > 1) {
+		/* Several destinations: some may be offline, and that is fine. */
+	} else if (create && repo_exists(c->repo)) {
 		return open_error(c, NULL, CF_ERR_EXISTS, create);
-	} else if (!create) {
+	} else if (!create || cf_backend_needs_identity(c->repo)) {
 		struct cf_backend *b;
 
-		if ((st = cf_backend_open(c->repo, 0, NULL, &b)) != CF_OK)
+		st = cf_backend_open(c->repo, 0, NULL, &b);
+		if (st == CF_OK)
+			cf_backend_close(b);
+		else if (!(st == CF_ERR_ACCESS &&
+		    cf_backend_needs_identity(c->repo)))
 			return open_error(c, NULL, st, create);
-		cf_backend_close(b);
 	}
 	if ((rc = cli_load_identity(c, &s->id)) != 0)
 		return rc;
 	if (create)
-		st = cf_repo_init(c->repo, s->id, NULL, pin, &s->repo);
+		st = cf_repo_init_many(c->repos, c->nrepos, s->id, NULL, pin,
+		    &s->repo);
 	else
-		st = cf_repo_open(c->repo, s->id, pin, &s->repo);
+		st = cf_repo_open_many(c->repos, c->nrepos, c->open_flags,
+		    s->id, pin, &s->repo);
 	if (st != CF_OK) {
 		rc = open_error(c, s->id, st, create);
 		cf_identity_free(s->id);
@@ -695,9 +810,54 @@ cli_session_unlock(struct cli_session *s)
 	s->lock = NULL;
 }
 
+/*
+ * report_lag(c, s): tell which destinations missed objects in this run, and
+ * note it for the exit code.
+ */
+static int lagging;
+
+int
+cli_lagging(void)
+{
+	return lagging;
+}
+
+static void
+report_lag(struct cli_session *s)
+{
+	struct cf_backend *be;
+	struct cf_dest_status st;
+	char size[32], dels[64];
+
+	if (s->repo == NULL)
+		return;
+	(void)cf_repo_focus(s->repo, CF_REPO_ALL);
+	be = cf_repo_backend(s->repo);
+	if (cf_backend_copies(be) < 2 || cf_backend_lagging(be) == 0)
+		return;
+	for (size_t i = 0; i < cf_backend_copies(be); i++) {
+		cf_backend_copy_status(be, i, &st);
+		if (st.online && st.missed_puts == 0 && st.missed_dels == 0)
+			continue;
+		lagging = 1;
+		cli_human(size, sizeof(size), st.missed_bytes);
+		if (st.missed_dels > 0)
+			snprintf(dels, sizeof(dels), ", %" PRIu64 " removals "
+			    "not made", st.missed_dels);
+		else
+			dels[0] = '\0';
+		cli_warn("destination %s lags: %" PRIu64 " objects (%s) not "
+		    "stored%s%s%s", st.location, st.missed_puts, size, dels,
+		    st.error[0] != '\0' ? "; " : "", st.error);
+	}
+	cli_hint("once the cause is fixed (unplugged, full, unreachable), "
+	    "run `coffre sync` with the same destinations to bring it level");
+}
+
 void
 cli_session_close(struct cli_session *s)
 {
+	report_lag(s);
 	cli_session_unlock(s);
 	cf_repo_close(s->repo);         /* before the identity it uses */
 	s->repo = NULL;

@@ -70,6 +70,11 @@ static const struct cli_cmd commands[] = {
 	  "remove data that no snapshot references",
 	  "  --dry-run          only show what would be removed\n",
 	  cmd_prune },
+	{ "sync", "[--verify]",
+	  "bring every destination of the repository level (-r given several\n"
+	  "                  times, or a profile), copying what one lacks from another",
+	  "  --verify           also read every copy and replace damaged ones\n",
+	  cmd_sync },
 	{ "member add", "IDENTITY [--write-only] [--name NAME]",
 	  "give an identity (coffre1...) access to the repository",
 	  "  --write-only       may add backups but read nothing (for unattended\n"
@@ -85,7 +90,13 @@ static const struct cli_cmd commands[] = {
 
 static const char global_help[] =
     "Global options (before or after the command):\n"
-    "  -r, --repo LOCATION      the repository (env COFFRE_REPOSITORY)\n"
+    "  -r, --repo LOCATION      the repository (env COFFRE_REPOSITORY): a\n"
+    "                           directory, https://HOST:PORT/TENANT (coffred)\n"
+    "                           or s3://HOST/BUCKET/PREFIX; repeat it to keep\n"
+    "                           the repository at several destinations\n"
+    "  --profile NAME           take destinations, identity, paths, excludes\n"
+    "                           and retention from [profile NAME] in\n"
+    "                           ~/.config/coffre/config (env COFFRE_PROFILE)\n"
     "  -i, --identity FILE      identity file (env COFFRE_IDENTITY; default\n"
     "                           ~/.config/coffre/identity)\n"
     "  --passphrase-file FILE   read the passphrase from the first line of FILE\n"
@@ -107,7 +118,9 @@ static const char exit_help[] =
     "     verification: tampering or corruption)\n"
     "  4  access refused (wrong passphrase, not a member, write-only member)\n"
     "  5  repository locked by another process\n"
-    "  6  backup saved, but some files could not be read (listed on stderr)\n";
+    "  6  backup saved, but some files could not be read (listed on stderr)\n"
+    "  7  done, but a destination was unreachable or failed and lags behind\n"
+    "     (named on stderr; `coffre sync` brings it level)\n";
 
 void
 cli_print_help(FILE *f, const struct cli_cmd *cmd)
@@ -295,6 +308,9 @@ main(int argc, char **argv)
 		return CLI_EXIT_ERROR;
 	}
 	rc = run(&c, argc, argv);
+	if (rc == CLI_EXIT_OK && cli_lagging())
+		rc = CLI_EXIT_LAGGING;
+	cf_profile_free(&c.profile);
 	if (fflush(stdout) != 0 || ferror(stdout)) {
 		if (errno != EPIPE)
 			cli_error("writing the output: %s", strerror(errno));
