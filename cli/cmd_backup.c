@@ -208,8 +208,20 @@ cmd_backup(struct cli *c, int argc, char **argv)
 		rc = rc == CLI_DONE ? CLI_EXIT_OK : rc;
 		goto out;
 	}
-	if ((rc = collect_paths(c, argc, argv, first, &paths)) != 0 ||
-	    (rc = cli_session_open(c, &s, 0)) != 0)
+	/* A profile's excludes add to --exclude; its paths are the default. */
+	for (i = 0; i < c->profile.nexcludes; i++) {
+		if (list_add(&o.excludes, c->profile.excludes[i]) != 0) {
+			cli_error("out of memory");
+			rc = CLI_EXIT_ERROR;
+			goto out;
+		}
+	}
+	if (first >= argc && c->profile.npaths > 0)
+		rc = collect_paths(c, (int)c->profile.npaths,
+		    c->profile.paths, 0, &paths);
+	else
+		rc = collect_paths(c, argc, argv, first, &paths);
+	if (rc != 0 || (rc = cli_session_open(c, &s, 0)) != 0)
 		goto out;
 	if ((p = progress_new(c, "backup")) == NULL) {
 		cli_error("out of memory");

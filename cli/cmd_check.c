@@ -1,7 +1,10 @@
 /*
- * cmd_check.c: `coffre check [--read-data]`.  Problems are printed as they
- * are found (text) or collected (JSON, at most PROBLEMS_MAX kept, all
- * counted); any problem means exit 3.
+ * cmd_check.c: `coffre check [--read-data] [--repair] [--threads N]`.
+ * Problems are printed as they are found (text) or collected (JSON, at most
+ * PROBLEMS_MAX kept, all counted); any problem means exit 3.  With several
+ * destinations, they are compared first (every copy read with --read-data;
+ * damaged or missing copies replaced from good ones with --repair), then
+ * each is checked on its own.
  */
 #include <inttypes.h>
 #include <stdio.h>
@@ -9,14 +12,21 @@
 #include <string.h>
 
 #include "cli.h"
+#include "sync.h"
 
 #define PROBLEMS_MAX 1000
 
-enum { OPT_READ_DATA = 0x200 };
+enum { OPT_READ_DATA = 0x200, OPT_THREADS, OPT_REPAIR };
 
 struct check {
 	const struct cli *c;
 	int read_data;
+	int threads;            /* 0: one per CPU */
+	int repair;             /* --repair: mend copies from good ones */
+	const char *where;      /* the destination checked, for messages */
+	uint64_t repaired;
+	struct cli_session *s;
+	char msg[512];
 	struct progress *p;
 	char **problems;        /* JSON: the first PROBLEMS_MAX */
 	size_t nproblems;
@@ -29,7 +39,16 @@ check_opt(void *arg, int opt, const char *val)
 {
 	struct check *k = arg;
 
-	(void)val;
+	if (opt == OPT_THREADS) {
+		if (cli_parse_count(val, &k->threads) != 0 || k->threads > 64)
+			return cli_usage_error(k->c, "--threads needs a number "
+			    "from 0 (one per processor) to 64");
+		return 0;
+	}
+	if (opt == OPT_REPAIR) {
+		k->repair = 1;
+		return 0;
+	}
 	if (opt != OPT_READ_DATA)
 		return cli_usage_error(k->c, "unexpected option");
 	k->read_data = 1;
@@ -45,11 +64,16 @@ on_progress(void *arg, const struct cf_progress *cp)
 }
 
 static void
-on_problem(void *arg, const char *msg)
+on_problem(void *arg, const char *text)
 {
 	struct check *k = arg;
-	char **v;
+	char **v, full[1024];
+	const char *msg = text;
 
+	if (k->where != NULL) {
+		snprintf(full, sizeof(full), "%s: %s", k->where, text);
+		msg = full;
+	}
 	k->count++;
 	if (!k->c->json) {
 		/* Through the progress line, so that it is not garbled. */
@@ -96,6 +120,7 @@ print_json(const struct check *k, const struct cf_check_stats *st,
 		json_str(&j, k->problems[i]);
 	json_array_end(&j);
 	json_key_u64(&j, "error_count", k->count);
+	json_key_u64(&j, "repaired", k->repaired);
 	json_key_u64(&j, "snapshots", st->snapshots);
 	json_key_u64(&j, "packs", st->packs);
 	json_key_u64(&j, "blobs", st->blobs);
@@ -104,11 +129,97 @@ print_json(const struct check *k, const struct cf_check_stats *st,
 	json_object_end(&j);
 }
 
+/* on_sync_report: a difference between destinations, as a problem. */
+static void
+on_sync_report(void *arg, size_t dest, const char *name, const char *what)
+{
+	struct check *k = arg;
+	struct cf_dest_status ds;
+	char msg[768];
+
+	/* What --repair mended is told, not counted as left wrong. */
+	if (k->repair && (strstr(what, "copied") != NULL ||
+	    strstr(what, "replaced") != NULL)) {
+		k->repaired++;
+		if (!k->c->json && !k->c->quiet) {
+			progress_clear(k->p);
+			printf("repaired: ");
+			cli_print_escaped(stdout, name);
+			printf(": %s\n", what);
+		}
+		return;
+	}
+	if (k->repair && strncmp(what, "damaged: ", 9) == 0)
+		return;         /* found before being replaced: told above */
+	cf_backend_copy_status(cf_repo_backend(k->s->repo), dest, &ds);
+	snprintf(msg, sizeof(msg), "%s: %s: %s", ds.location, name, what);
+	k->where = NULL;
+	on_problem(k, msg);
+}
+
+/*
+ * check_all(k, s, st): check the repository; with several destinations,
+ * compare them (reading every copy with --read-data or --repair; mending
+ * with --repair), then check each destination on its own.
+ */
+static cf_status
+check_all(struct check *k, struct cli_session *s, struct cf_check_stats *st)
+{
+	struct cf_backend *be = cf_repo_backend(s->repo);
+	struct cf_sync_stats ss;
+	struct cf_dest_status ds;
+	struct cf_check_stats one;
+	size_t n = cf_backend_copies(be);
+	/* --threads 1 means one thread in all: the packs are read inline. */
+	int threads = k->threads == 1 ? -1 : k->threads;
+	cf_status rc;
+
+	if (n < 2)
+		return cf_check_run(s->repo, k->read_data, threads, on_problem,
+		    on_progress, k, st);
+	k->s = s;
+	rc = cf_sync_run(be, (k->read_data || k->repair ? CF_SYNC_VERIFY : 0) |
+	    (k->repair ? CF_SYNC_WRITE : 0), cf_repo_config_hash(s->repo),
+	    on_sync_report, NULL, k, &ss);
+	if (rc != CF_OK)
+		return rc;
+	for (size_t i = 0; i < n; i++) {
+		cf_backend_copy_status(be, i, &ds);
+		if (!ds.online) {
+			k->where = NULL;
+			snprintf(k->msg, sizeof(k->msg), "%s: not reachable: "
+			    "%s", ds.location, ds.error);
+			on_problem(k, k->msg);
+			continue;
+		}
+		if ((rc = cf_repo_focus(s->repo, i)) != CF_OK)
+			return rc;
+		k->where = ds.location;
+		memset(&one, 0, sizeof(one));
+		rc = cf_check_run(s->repo, k->read_data, threads, on_problem,
+		    on_progress, k, &one);
+		k->where = NULL;
+		if (rc != CF_OK) {
+			cf_error_prefix("%s: ", ds.location);
+			break;
+		}
+		st->snapshots = one.snapshots;
+		st->trees = one.trees;
+		st->packs = one.packs;
+		st->blobs = one.blobs;
+		st->problems += one.problems;
+	}
+	(void)cf_repo_focus(s->repo, CF_REPO_ALL);
+	return rc;
+}
+
 int
 cmd_check(struct cli *c, int argc, char **argv)
 {
 	static const struct option longopts[] = {
 		{ "read-data", no_argument, NULL, OPT_READ_DATA },
+		{ "threads", required_argument, NULL, OPT_THREADS },
+		{ "repair", no_argument, NULL, OPT_REPAIR },
 		{ NULL, 0, NULL, 0 },
 	};
 	struct cf_check_stats st;
@@ -134,8 +245,14 @@ cmd_check(struct cli *c, int argc, char **argv)
 		rc = CLI_EXIT_ERROR;
 		goto out;
 	}
-	rc2 = cf_check_run(s.repo, k.read_data, on_problem, on_progress, &k,
-	    &st);
+	if (k.repair && cf_backend_copies(cf_repo_backend(s.repo)) < 2) {
+		progress_free(k.p);
+		rc = cli_usage_error(c, "--repair mends one destination from "
+		    "another: give the repository's destinations (-r several "
+		    "times, or a profile)");
+		goto out;
+	}
+	rc2 = check_all(&k, &s, &st);
 	progress_free(k.p);
 	if (rc2 != CF_OK) {
 		if (c->json)
@@ -152,6 +269,9 @@ cmd_check(struct cli *c, int argc, char **argv)
 		st.problems = k.count;
 	if (c->json)
 		print_json(&k, &st, NULL);
+	else if (k.count == 0 && k.repaired > 0)
+		printf("%" PRIu64 " damaged or missing cop%s repaired; no errors "
+		    "left\n", k.repaired, k.repaired == 1 ? "y" : "ies");
 	else if (k.count == 0)
 		printf("no errors found\n");
 	else

@@ -1,6 +1,6 @@
 /*
  * cmd_restore.c: `coffre restore SNAPSHOT --target DIR [--include PATH]...
- * [--overwrite]`.  The library verifies every blob before writing it and
+ * [--overwrite] [--threads N]`.  The library verifies every blob before writing it and
  * takes the shared lock.
  */
 #include <inttypes.h>
@@ -11,7 +11,7 @@
 
 #include "cli.h"
 
-enum { OPT_TARGET = 0x200, OPT_INCLUDE, OPT_OVERWRITE };
+enum { OPT_TARGET = 0x200, OPT_INCLUDE, OPT_OVERWRITE, OPT_THREADS };
 
 struct restore_opts {
 	const struct cli *c;
@@ -19,6 +19,7 @@ struct restore_opts {
 	char **includes;        /* normalised, malloc'ed */
 	size_t nincludes;
 	int overwrite;
+	int threads;            /* 0: one per CPU */
 };
 
 static int
@@ -41,6 +42,11 @@ restore_opt(void *arg, int opt, const char *val)
 		return 0;
 	case OPT_OVERWRITE:
 		o->overwrite = 1;
+		return 0;
+	case OPT_THREADS:
+		if (cli_parse_count(val, &o->threads) != 0 || o->threads > 64)
+			return cli_usage_error(o->c, "--threads needs a number "
+			    "from 0 (one per processor) to 64");
 		return 0;
 	case OPT_INCLUDE:
 		if ((rc = cli_abspath(val, &abs)) != 0)
@@ -117,6 +123,8 @@ run(const struct cli *c, const struct restore_opts *o, const char *spec)
 	ro.includes = (const char *const *)o->includes;
 	ro.nincludes = o->nincludes;
 	ro.overwrite = o->overwrite;
+	/* --threads 1 means one thread in all: blobs are written inline. */
+	ro.threads = o->threads == 1 ? -1 : o->threads;
 	ro.progress = progress_update;
 	ro.warn = warn;
 	ro.arg = p;
@@ -145,6 +153,7 @@ cmd_restore(struct cli *c, int argc, char **argv)
 		{ "target", required_argument, NULL, OPT_TARGET },
 		{ "include", required_argument, NULL, OPT_INCLUDE },
 		{ "overwrite", no_argument, NULL, OPT_OVERWRITE },
+		{ "threads", required_argument, NULL, OPT_THREADS },
 		{ NULL, 0, NULL, 0 },
 	};
 	struct restore_opts o;

@@ -49,9 +49,12 @@ static const struct cli_cmd commands[] = {
 	  "                     repeatable\n"
 	  "  --overwrite        replace files that already exist in DIR\n",
 	  cmd_restore },
-	{ "check", "[--read-data]",
+	{ "check", "[--read-data] [--repair] [--threads N]",
 	  "verify the repository (with --read-data, every stored byte)",
-	  "  --read-data        also read and verify every stored byte (slow)\n",
+	  "  --read-data        also read and verify every stored byte (slow)\n"
+	  "  --repair           with several destinations: replace missing or\n"
+	  "                     damaged copies by good ones from another\n"
+	  "  --threads N        verify on N threads (default: one per processor)\n",
 	  cmd_check },
 	{ "forget", "[--keep-last N] [--keep-hourly N] [--keep-daily N]\n"
 	  "              [--keep-weekly N] [--keep-monthly N] [--keep-yearly N]\n"

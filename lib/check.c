@@ -11,12 +11,15 @@
  */
 #include "repo_internal.h"
 
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include <sodium.h>
+
+#include "packer.h"
 
 struct check {
 	struct cf_repo *r;
@@ -239,7 +242,270 @@ snapshot_one(void *arg, const char *name)
 	return rc;
 }
 
-/* ---- reading every pack ---- */
+/* ---- reading every pack, on all cores ---- */
+
+/*
+ * Each pack is read by one worker in segments of about SEGMENT_BYTES,
+ * cut at blob boundaries: its unkeyed hash (its name) is computed as the
+ * segments go by, and every blob in a segment is decrypted in place and
+ * verified against its id.  Problems are kept per pack and reported by the
+ * caller's thread in pack order, so the output does not depend on the
+ * threads.  Memory per worker: one segment (or one blob, if larger), the
+ * pack's header, a blob reader.
+ */
+#define SEGMENT_BYTES (4u * 1024 * 1024)
+#define TAIL_GUESS (64u * 1024)
+#define AHEAD 2                 /* packs in flight per worker */
+#define WORKERS_MAX 64
+
+struct presult {
+	char **msgs;            /* problems, in the order met */
+	size_t n, cap;
+	uint64_t blobs, bytes;
+	int done;               /* under mu */
+};
+
+struct readall;
+
+struct pworker {
+	struct check *c;
+	struct readall *ra;
+	pthread_t thread;
+	int running;
+	struct cf_buf buf, tail;
+	struct cf_blob_reader *br;
+	uint8_t *key;           /* guarded */
+};
+
+struct readall {
+	struct check *c;
+	size_t np;
+	size_t *counts;         /* blobs the index places in each pack */
+	pthread_mutex_t mu;
+	pthread_cond_t cv_work, cv_done;
+	size_t next, limit;     /* next pack to take; packs allowed so far */
+	struct presult *res;    /* ring of nres results, pack i at i % nres */
+	size_t nres;
+	struct pworker *w;
+	size_t nw;
+};
+
+static void pnote(struct presult *, const char *, ...)
+    __attribute__((format(printf, 2, 3)));
+
+/* pnote(res, fmt, ...): note a problem of this pack. */
+static void
+pnote(struct presult *res, const char *fmt, ...)
+{
+	char msg[1024], **m;
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	if (res->n == res->cap) {
+		size_t cap = res->cap ? 2 * res->cap : 8;
+		if ((m = realloc(res->msgs, cap * sizeof(*m))) == NULL)
+			return;
+		res->msgs = m;
+		res->cap = cap;
+	}
+	if ((res->msgs[res->n] = strdup(msg)) != NULL)
+		res->n++;
+}
+
+/* presult_clear(res): forget the problems and counts (not `done`). */
+static void
+presult_clear(struct presult *res)
+{
+	for (size_t i = 0; i < res->n; i++)
+		free(res->msgs[i]);
+	res->n = 0;
+	res->blobs = res->bytes = 0;
+}
+
+/* hash_whole(c, w, name, size, got): the pack's hash, read in segments. */
+static cf_status
+hash_whole(struct check *c, struct pworker *w, const char *name,
+    uint64_t size, uint8_t got[CF_HASH_BYTES])
+{
+	crypto_generichash_state st;
+	uint64_t off = 0;
+	cf_status rc;
+
+	crypto_generichash_init(&st, NULL, 0, CF_HASH_BYTES);
+	while (off < size) {
+		uint64_t n = size - off < SEGMENT_BYTES ? size - off :
+		    SEGMENT_BYTES;
+		cf_buf_reset(&w->buf);
+		if ((rc = cf_backend_get(c->r->be, name, off, n, &w->buf)) !=
+		    CF_OK)
+			return rc;
+		if (w->buf.len == 0)
+			break;
+		crypto_generichash_update(&st, w->buf.p, w->buf.len);
+		off += w->buf.len;
+	}
+	crypto_generichash_final(&st, got, CF_HASH_BYTES);
+	return CF_OK;
+}
+
+static int
+offset_cmp(const void *a, const void *b)
+{
+	const struct cf_pack_entry *x = a, *y = b;
+
+	return (x->offset > y->offset) - (x->offset < y->offset);
+}
+
+/*
+ * read_tail(c, w, name, size, entries, count, hoff): the pack's header,
+ * parsed from its tail; *hoff where the header starts.
+ */
+static cf_status
+read_tail(struct check *c, struct pworker *w, const char *name,
+    uint64_t size, struct cf_pack_entry **entries, size_t *count,
+    uint64_t *hoff)
+{
+	uint64_t n = size < TAIL_GUESS ? size : TAIL_GUESS, need;
+	cf_status rc;
+
+	cf_buf_reset(&w->tail);
+	if ((rc = cf_backend_get(c->r->be, name, size - n, n, &w->tail)) !=
+	    CF_OK)
+		return rc;
+	if (w->tail.len != n || n < 4)
+		return cf_error_set(CF_ERR_CORRUPT, "pack is truncated");
+	need = (uint64_t)cf_pack_header_length(w->tail.p + n - 4) + 4;
+	if (need > n && need <= size) {
+		cf_buf_reset(&w->tail);
+		if ((rc = cf_backend_get(c->r->be, name, size - need, need,
+		    &w->tail)) != CF_OK)
+			return rc;
+		if (w->tail.len != need)
+			return cf_error_set(CF_ERR_CORRUPT,
+			    "pack is truncated");
+	}
+	if ((rc = cf_pack_parse_tail(w->tail.p, w->tail.len, size,
+	    c->r->keys->index_key, entries, count)) != CF_OK)
+		return rc;
+	*hoff = size - 4 - cf_pack_header_length(w->tail.p + w->tail.len - 4);
+	return CF_OK;
+}
+
+/*
+ * check_pack(ra, w, no, res): verify pack ${no} whole: its name, its
+ * header, every blob, and that the index agrees with it.
+ */
+static void
+check_pack(struct readall *ra, struct pworker *w, uint32_t no,
+    struct presult *res)
+{
+	struct check *c = ra->c;
+	const uint8_t *id = cf_index_pack_id(c->idx, no);
+	uint8_t got[CF_HASH_BYTES];
+	char name[CF_OBJECT_NAME_MAX], why[512];
+	struct cf_pack_entry *e = NULL;
+	crypto_generichash_state st;
+	struct cf_index_loc loc;
+	uint64_t size, hoff = 0;
+	size_t count = 0, indexed = 0;
+	int bad;
+
+	cf_pack_object_name(name, id);
+	if (!repo_idset_has(c->present, id))
+		return;         /* already reported missing */
+	if (cf_backend_stat(c->r->be, name, &size) != CF_OK) {
+		pnote(res, "pack %s: %s", name, cf_error_message());
+		return;
+	}
+	res->bytes = size;
+	if (size > CF_PACK_MAX) {
+		pnote(res, "pack %s is larger (%llu bytes) than any coffre "
+		    "writes", name, (unsigned long long)size);
+		return;
+	}
+	cf_buf_reset(&w->buf);
+	bad = cf_backend_get(c->r->be, name, 0, CF_PACK_HEAD_BYTES, &w->buf) !=
+	    CF_OK ||
+	    cf_pack_open_key(w->buf.p, w->buf.len, c->r->keys->repo_pk,
+	    c->r->keys->repo_sk, w->key) != CF_OK ||
+	    read_tail(c, w, name, size, &e, &count, &hoff) != CF_OK;
+	if (bad) {
+		/* Say first whether the pack is the one its name promises. */
+		snprintf(why, sizeof(why), "%s", cf_error_message());
+		if (hash_whole(c, w, name, size, got) == CF_OK &&
+		    sodium_memcmp(got, id, CF_HASH_BYTES) == 0)
+			pnote(res, "pack %s: %s", name, why);
+		else
+			pnote(res, "pack %s does not match its name (damaged "
+			    "or replaced)", name);
+		free(e);
+		return;
+	}
+	qsort(e, count, sizeof(*e), offset_cmp);
+	crypto_generichash_init(&st, NULL, 0, CF_HASH_BYTES);
+	crypto_generichash_update(&st, w->buf.p, CF_PACK_HEAD_BYTES);
+	/* The blobs fill [96, hoff) back to back (cf_pack_parse_tail). */
+	for (size_t i = 0; i < count; ) {
+		uint64_t start = e[i].offset, end = start + e[i].length;
+		size_t j = i + 1;
+
+		while (j < count && (uint64_t)e[j].offset + e[j].length -
+		    start <= SEGMENT_BYTES) {
+			end = (uint64_t)e[j].offset + e[j].length;
+			j++;
+		}
+		cf_buf_reset(&w->buf);
+		if (cf_backend_get(c->r->be, name, start, end - start,
+		    &w->buf) != CF_OK || w->buf.len != end - start) {
+			pnote(res, "pack %s: %s", name, w->buf.len !=
+			    end - start ? "pack is truncated" :
+			    cf_error_message());
+			break;
+		}
+		/* Hashed as stored, before it is decrypted in place. */
+		crypto_generichash_update(&st, w->buf.p, w->buf.len);
+		for (; i < j; i++) {
+			char hex[CF_HASH_BYTES * 2 + 1];
+			const uint8_t *data;
+
+			res->blobs++;
+			cf_hex_encode(hex, e[i].id, CF_HASH_BYTES);
+			if (cf_blob_open(w->br, w->key, c->r->keys->id_key,
+			    &e[i], w->buf.p + (e[i].offset - start), &data) !=
+			    CF_OK)
+				pnote(res, "pack %s, blob %.16s: %s", name, hex,
+				    cf_error_message());
+			if (cf_index_lookup(c->idx, e[i].id, &loc) &&
+			    loc.pack == no) {
+				indexed++;
+				if (loc.offset != e[i].offset ||
+				    loc.length != e[i].length ||
+				    loc.raw_length != e[i].raw_length ||
+				    loc.type != e[i].type)
+					pnote(res, "pack %s, blob %.16s: the "
+					    "index disagrees with the pack",
+					    name, hex);
+			}
+		}
+	}
+	crypto_generichash_update(&st, w->tail.p + w->tail.len -
+	    (size - hoff), (size_t)(size - hoff));
+	crypto_generichash_final(&st, got, CF_HASH_BYTES);
+	free(e);
+	if (sodium_memcmp(got, id, CF_HASH_BYTES) != 0) {
+		/* Nothing else matters about a pack that is not itself. */
+		presult_clear(res);
+		res->bytes = size;
+		pnote(res, "pack %s does not match its name (damaged or "
+		    "replaced)", name);
+		return;
+	}
+	if (ra->counts[no] != indexed)
+		pnote(res, "pack %s: %zu blobs indexed in it are not in its "
+		    "header", name, ra->counts[no] - indexed);
+}
 
 /* count_pack_blobs: how many indexed blobs each pack holds, in one pass. */
 static cf_status
@@ -253,105 +519,158 @@ count_pack_blobs(void *arg, const uint8_t id[CF_HASH_BYTES],
 	return CF_OK;
 }
 
-static void
-read_pack(struct check *c, uint32_t no, size_t nindexed,
-    struct cf_blob_reader *br, uint8_t *key, struct cf_buf *plain)
+static void *
+pworker_main(void *arg)
 {
-	const uint8_t *id = cf_index_pack_id(c->idx, no);
-	uint8_t got[CF_HASH_BYTES];
-	char name[CF_OBJECT_NAME_MAX];
-	struct cf_pack_entry *entries = NULL;
-	size_t count = 0, indexed = 0;
-	struct cf_index_loc loc;
+	struct pworker *w = arg;
+	struct readall *ra = w->ra;
+	size_t no;
 
-	cf_pack_object_name(name, id);
-	if (!repo_idset_has(c->present, id))
-		return;         /* already reported missing */
-	cf_buf_reset(&c->buf);
-	c->buf.max = CF_PACK_MAX;
-	if (cf_backend_get(c->r->be, name, 0, CF_BACKEND_TO_END, &c->buf) !=
-	    CF_OK) {
-		problem(c, "pack %s: %s", name, cf_error_message());
-		return;
+	pthread_mutex_lock(&ra->mu);
+	for (;;) {
+		while (ra->next < ra->np && ra->next >= ra->limit)
+			pthread_cond_wait(&ra->cv_work, &ra->mu);
+		if (ra->next >= ra->np)
+			break;
+		no = ra->next++;
+		pthread_mutex_unlock(&ra->mu);
+		check_pack(ra, w, (uint32_t)no, &ra->res[no % ra->nres]);
+		pthread_mutex_lock(&ra->mu);
+		ra->res[no % ra->nres].done = 1;
+		pthread_cond_broadcast(&ra->cv_done);
 	}
-	c->prog.bytes_done += c->buf.len;
-	(void)cf_lock_refresh(c->lock);
-	cf_hash(got, c->buf.p, c->buf.len);
-	if (sodium_memcmp(got, id, CF_HASH_BYTES) != 0) {
-		problem(c, "pack %s does not match its name (damaged or "
-		    "replaced)", name);
-		return;
-	}
-	if (cf_pack_open_key(c->buf.p, c->buf.len, c->r->keys->repo_pk,
-	    c->r->keys->repo_sk, key) != CF_OK ||
-	    cf_pack_parse(c->buf.p, c->buf.len, c->r->keys->index_key,
-	    &entries, &count) !=
-	    CF_OK) {
-		problem(c, "pack %s: %s", name, cf_error_message());
-		return;
-	}
-	for (size_t i = 0; i < count; i++) {
-		const struct cf_pack_entry *e = &entries[i];
-		char hex[CF_HASH_BYTES * 2 + 1];
-
-		c->st->blobs++;
-		cf_hex_encode(hex, e->id, CF_HASH_BYTES);
-		if (cf_blob_read(br, key, c->r->keys->id_key, e,
-		    c->buf.p + e->offset, plain) != CF_OK)
-			problem(c, "pack %s, blob %.16s: %s", name, hex,
-			    cf_error_message());
-		if (cf_index_lookup(c->idx, e->id, &loc) && loc.pack == no) {
-			indexed++;
-			if (loc.offset != e->offset || loc.length != e->length ||
-			    loc.raw_length != e->raw_length || loc.type != e->type)
-				problem(c, "pack %s, blob %.16s: the index "
-				    "disagrees with the pack", name, hex);
-		}
-	}
-	if (nindexed != indexed)
-		problem(c, "pack %s: %zu blobs indexed in it are not in its "
-		    "header", name, nindexed - indexed);
-	free(entries);
-	c->prog.files_done++;
-	progress(c, 0);
+	pthread_mutex_unlock(&ra->mu);
+	return NULL;
 }
 
 static cf_status
-read_all_packs(struct check *c)
+pworker_init(struct pworker *w, struct check *c)
 {
-	struct cf_blob_reader *br;
-	struct cf_buf plain;
-	uint8_t *key;
-	size_t np = cf_index_pack_count(c->idx), *counts;
-	cf_status rc;
-
-	if ((rc = cf_blob_reader_new(&br)) != CF_OK)
-		return rc;
-	if ((key = sodium_malloc(CF_KEY_BYTES)) == NULL) {
-		cf_blob_reader_free(br);
+	w->c = c;
+	cf_buf_init(&w->buf, CF_PACK_MAX);
+	cf_buf_init(&w->tail, CF_PACK_MAX);
+	if ((w->key = sodium_malloc(CF_KEY_BYTES)) == NULL)
 		return cf_error_set(CF_ERR_NOMEM, "out of guarded memory");
+	return cf_blob_reader_new(&w->br);
+}
+
+static void
+pworker_free(struct pworker *w)
+{
+	cf_buf_free(&w->buf);
+	cf_buf_free(&w->tail);
+	cf_blob_reader_free(w->br);
+	if (w->key != NULL)
+		sodium_free(w->key);
+}
+
+/* report(c, res): the problems of one pack, in the caller's thread. */
+static void
+report(struct check *c, struct presult *res)
+{
+	for (size_t i = 0; i < res->n; i++)
+		problem(c, "%s", res->msgs[i]);
+	c->st->blobs += res->blobs;
+	c->prog.bytes_done += res->bytes;
+	c->prog.files_done++;
+	(void)cf_lock_refresh(c->lock);
+	progress(c, 0);
+	presult_clear(res);
+	/* No worker has this slot until the caller raises the limit. */
+	res->done = 0;
+}
+
+static cf_status
+read_all_packs(struct check *c, unsigned threads)
+{
+	struct readall ra;
+	struct pworker one;
+	cf_status rc = CF_OK;
+
+	memset(&ra, 0, sizeof(ra));
+	memset(&one, 0, sizeof(one));
+	ra.c = c;
+	ra.np = cf_index_pack_count(c->idx);
+	if (threads > WORKERS_MAX)
+		threads = WORKERS_MAX;
+	pthread_mutex_init(&ra.mu, NULL);
+	pthread_cond_init(&ra.cv_work, NULL);
+	pthread_cond_init(&ra.cv_done, NULL);
+	ra.nres = threads ? AHEAD * (size_t)threads : 1;
+	if ((ra.counts = calloc(ra.np + 1, sizeof(*ra.counts))) == NULL ||
+	    (ra.res = calloc(ra.nres, sizeof(*ra.res))) == NULL ||
+	    (threads > 0 && (ra.w = calloc(threads, sizeof(*ra.w))) == NULL)) {
+		rc = cf_error_set(CF_ERR_NOMEM, "out of memory");
+		goto out;
 	}
-	if ((counts = calloc(np + 1, sizeof(*counts))) == NULL) {
-		sodium_free(key);
-		cf_blob_reader_free(br);
-		return cf_error_set(CF_ERR_NOMEM, "out of memory");
-	}
-	cf_index_foreach(c->idx, count_pack_blobs, counts);
-	cf_buf_init(&plain, CF_BLOB_MAX);
+	cf_index_foreach(c->idx, count_pack_blobs, ra.counts);
 	c->prog.files_done = 0;
-	c->prog.files_total = np;
-	for (size_t i = 0; i < np; i++)
-		read_pack(c, (uint32_t)i, counts[i], br, key, &plain);
-	free(counts);
-	cf_buf_free(&plain);
-	sodium_free(key);
-	cf_blob_reader_free(br);
-	return CF_OK;
+	c->prog.files_total = ra.np;
+	if (threads == 0) {
+		if ((rc = pworker_init(&one, c)) != CF_OK)
+			goto out;
+		for (size_t i = 0; i < ra.np; i++) {
+			check_pack(&ra, &one, (uint32_t)i, &ra.res[0]);
+			report(c, &ra.res[0]);
+		}
+		goto out;
+	}
+	ra.limit = ra.nres;
+	for (size_t i = 0; i < threads; i++) {
+		if ((rc = pworker_init(&ra.w[i], c)) != CF_OK)
+			goto out;
+		ra.w[i].ra = &ra;
+		if (pthread_create(&ra.w[i].thread, NULL, pworker_main,
+		    &ra.w[i]) != 0) {
+			rc = cf_error_set(CF_ERR_NOMEM,
+			    "cannot start a worker thread");
+			goto out;
+		}
+		ra.w[i].running = 1;
+		ra.nw = i + 1;
+	}
+	for (size_t i = 0; i < ra.np; i++) {
+		struct presult *res = &ra.res[i % ra.nres];
+
+		pthread_mutex_lock(&ra.mu);
+		while (!res->done)
+			pthread_cond_wait(&ra.cv_done, &ra.mu);
+		pthread_mutex_unlock(&ra.mu);
+		report(c, res);
+		pthread_mutex_lock(&ra.mu);
+		ra.limit = i + 1 + ra.nres;
+		pthread_cond_broadcast(&ra.cv_work);
+		pthread_mutex_unlock(&ra.mu);
+	}
+out:
+	/* On an early exit, let the workers run out of packs and stop. */
+	pthread_mutex_lock(&ra.mu);
+	ra.np = ra.next;
+	pthread_cond_broadcast(&ra.cv_work);
+	pthread_mutex_unlock(&ra.mu);
+	for (size_t i = 0; i < threads && ra.w != NULL; i++) {
+		if (ra.w[i].running)
+			pthread_join(ra.w[i].thread, NULL);
+		pworker_free(&ra.w[i]);
+	}
+	pworker_free(&one);
+	for (size_t i = 0; ra.res != NULL && i < ra.nres; i++) {
+		presult_clear(&ra.res[i]);
+		free(ra.res[i].msgs);
+	}
+	free(ra.res);
+	free(ra.w);
+	free(ra.counts);
+	pthread_cond_destroy(&ra.cv_work);
+	pthread_cond_destroy(&ra.cv_done);
+	pthread_mutex_destroy(&ra.mu);
+	return rc;
 }
 
 cf_status
-cf_check_run(struct cf_repo *r, int read_data, cf_problem_fn problem_fn,
-    cf_progress_fn progress_fn, void *arg, struct cf_check_stats *stats)
+cf_check_run(struct cf_repo *r, int read_data, int threads,
+    cf_problem_fn problem_fn, cf_progress_fn progress_fn, void *arg,
+    struct cf_check_stats *stats)
 {
 	struct check c;
 	struct cf_lock *lock = NULL;
@@ -391,7 +710,8 @@ cf_check_run(struct cf_repo *r, int read_data, cf_problem_fn problem_fn,
 	stats->blobs = cf_index_blob_count(c.idx);
 	if (read_data) {
 		stats->blobs = 0;
-		rc = read_all_packs(&c);
+		rc = read_all_packs(&c, threads < 0 ? 0 : threads > 0 ?
+		    (unsigned)threads : cf_packer_default_threads());
 	}
 	progress(&c, 1);
 out:

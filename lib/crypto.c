@@ -48,6 +48,32 @@ cf_aead_open(uint8_t *out, const uint8_t key[CF_KEY_BYTES],
 }
 
 void
+cf_aead_seal_inplace(uint8_t *msg, const uint8_t key[CF_KEY_BYTES],
+    const void *ad, size_t adlen, size_t n)
+{
+	/* libsodium encrypts in place when the message and ciphertext are
+	 * the same address; the nonce is read before anything is written. */
+	randombytes_buf(msg, CF_NONCE_BYTES);
+	crypto_aead_xchacha20poly1305_ietf_encrypt(msg + CF_NONCE_BYTES, NULL,
+	    msg + CF_NONCE_BYTES, n, ad, adlen, NULL, msg, key);
+}
+
+cf_status
+cf_aead_open_inplace(uint8_t *msg, const uint8_t key[CF_KEY_BYTES],
+    const void *ad, size_t adlen, size_t n)
+{
+	if (n < CF_AEAD_OVERHEAD)
+		return cf_error_set(CF_ERR_CORRUPT, "ciphertext too short");
+	/* The tag is verified over the ciphertext before any byte of it is
+	 * overwritten by plaintext. */
+	if (crypto_aead_xchacha20poly1305_ietf_decrypt(msg + CF_NONCE_BYTES,
+	    NULL, NULL, msg + CF_NONCE_BYTES, n - CF_NONCE_BYTES, ad, adlen,
+	    msg, key) != 0)
+		return cf_error_set(CF_ERR_CORRUPT, "authentication failed");
+	return CF_OK;
+}
+
+void
 cf_hash(uint8_t out[CF_HASH_BYTES], const void *in, size_t n)
 {
 	crypto_generichash(out, CF_HASH_BYTES, in, n, NULL, 0);

@@ -51,6 +51,27 @@ void cf_aead_seal(uint8_t *out, const uint8_t key[CF_KEY_BYTES],
 cf_status cf_aead_open(uint8_t *out, const uint8_t key[CF_KEY_BYTES],
     const void *ad, size_t adlen, const uint8_t *in, size_t n);
 
+/*
+ * cf_aead_seal_inplace(msg, key, ad, adlen, n): encrypt in place the
+ * ${n}-byte plaintext at msg + CF_NONCE_BYTES, writing a fresh random nonce
+ * at msg[0 .. CF_NONCE_BYTES) and the tag after the ciphertext: the same
+ * nonce || ciphertext || tag as cf_aead_seal, n + CF_AEAD_OVERHEAD bytes at
+ * ${msg}, without a second buffer.
+ */
+void cf_aead_seal_inplace(uint8_t *msg, const uint8_t key[CF_KEY_BYTES],
+    const void *ad, size_t adlen, size_t n);
+
+/*
+ * cf_aead_open_inplace(msg, key, ad, adlen, n): authenticate the ${n}-byte
+ * nonce || ciphertext || tag at ${msg} and decrypt it in place: on CF_OK
+ * the n - CF_AEAD_OVERHEAD plaintext bytes are at msg + CF_NONCE_BYTES.
+ * Nothing is decrypted unless the tag verifies: on CF_ERR_CORRUPT the
+ * ciphertext bytes are zeroed (libsodium clears its output), so a caller
+ * that needs them afterwards (to hash them, say) does so first.
+ */
+cf_status cf_aead_open_inplace(uint8_t *msg, const uint8_t key[CF_KEY_BYTES],
+    const void *ad, size_t adlen, size_t n);
+
 /* cf_hash(out, in, n): unkeyed BLAKE2b-256 (object names). */
 void cf_hash(uint8_t out[CF_HASH_BYTES], const void *in, size_t n);
 

@@ -271,7 +271,7 @@ add(struct cf_index *idx, uint32_t pack_no, uint8_t type,
     uint32_t raw_length)
 {
 	struct rec *r;
-	size_t pos;
+	size_t pos = 0;
 	uint32_t item;
 
 	if (table_find(idx, &idx->blobs, rec_id, id, &pos, &item))

@@ -52,8 +52,12 @@
 #define CF_BLOB_MAX (64u * 1024 * 1024)
 /* Largest pack any reader accepts. */
 #define CF_PACK_MAX (256u * 1024 * 1024)
-/* Default size at which a writer closes a pack. */
-#define CF_PACK_TARGET_DEFAULT (16u * 1024 * 1024)
+/*
+ * Default size of a pack in a new repository (docs/performance.md): each
+ * worker holds one pack in memory until it is stored, so this bounds the
+ * memory of a backup; 8 MiB is still few objects (about 130 per GiB).
+ */
+#define CF_PACK_TARGET_DEFAULT (8u * 1024 * 1024)
 
 struct cf_pack_entry {
 	uint8_t type;
@@ -81,6 +85,13 @@ struct cf_pack_writer;
 cf_status cf_pack_writer_new(const uint8_t repo_pk[CF_BOX_PK_BYTES],
     const uint8_t index_key[CF_KEY_BYTES], int zstd_level,
     struct cf_pack_writer **out);
+
+/*
+ * cf_pack_writer_reserve(w, bytes): size the pack buffer for a pack of
+ * ${bytes} (header and padding included) once, so it does not grow while
+ * the pack fills.  Optional; CF_ERR_NOMEM.
+ */
+cf_status cf_pack_writer_reserve(struct cf_pack_writer *w, size_t bytes);
 
 /*
  * cf_pack_writer_add(w, type, id, data, n): compress ${data} (kept stored if
@@ -163,5 +174,18 @@ cf_status cf_blob_read(struct cf_blob_reader *r,
     const uint8_t pack_key[CF_KEY_BYTES], const uint8_t id_key[CF_KEY_BYTES],
     const struct cf_pack_entry *entry, const uint8_t *stored,
     struct cf_buf *out);
+
+/*
+ * cf_blob_open(r, pack_key, id_key, entry, stored, data): as cf_blob_read,
+ * without copies: the stored blob ${stored}[0..entry->length) is decrypted
+ * in place (it is modified, and zeroed if it does not authenticate), and
+ * on CF_OK *data points to the verified
+ * entry->raw_length bytes, inside ${stored} for a blob stored uncompressed
+ * or inside ${r} for a compressed one, valid until ${stored} changes or the
+ * next call on ${r}.  No unauthenticated byte is ever given out.
+ */
+cf_status cf_blob_open(struct cf_blob_reader *r,
+    const uint8_t pack_key[CF_KEY_BYTES], const uint8_t id_key[CF_KEY_BYTES],
+    const struct cf_pack_entry *entry, uint8_t *stored, const uint8_t **data);
 
 #endif

@@ -12,6 +12,7 @@
 struct cf_blob_reader {
 	ZSTD_DCtx *dctx;        /* reused for every blob */
 	struct cf_buf plain;    /* scratch: decrypted compression || data */
+	struct cf_buf raw;      /* cf_blob_open: decompressed data */
 };
 
 cf_status
@@ -205,6 +206,7 @@ cf_blob_reader_new(struct cf_blob_reader **out)
 		    "out of memory for decompression");
 	}
 	cf_buf_init(&r->plain, 1 + CF_BLOB_MAX);
+	cf_buf_init(&r->raw, CF_BLOB_MAX);
 	*out = r;
 	return CF_OK;
 }
@@ -216,6 +218,7 @@ cf_blob_reader_free(struct cf_blob_reader *r)
 		return;
 	ZSTD_freeDCtx(r->dctx);
 	cf_buf_free(&r->plain);
+	cf_buf_free(&r->raw);
 	free(r);
 }
 
@@ -305,6 +308,74 @@ cf_blob_read(struct cf_blob_reader *r,
 		return blob_error(entry, "blob content does not match its id");
 	}
 	out->len = raw;
+	return CF_OK;
+}
+
+cf_status
+cf_blob_open(struct cf_blob_reader *r,
+    const uint8_t pack_key[CF_KEY_BYTES], const uint8_t id_key[CF_KEY_BYTES],
+    const struct cf_pack_entry *entry, uint8_t *stored, const uint8_t **data)
+{
+	uint8_t ad[PACK_BLOB_AD_BYTES], id[CF_HASH_BYTES];
+	const uint8_t *body;
+	size_t plen, blen, raw = entry->raw_length, z;
+	uint8_t *dst;
+	cf_status rc;
+
+	*data = NULL;
+	if (entry->type != CF_BLOB_DATA && entry->type != CF_BLOB_TREE)
+		return blob_error(entry, "unknown blob type");
+	if (entry->length < PACK_BLOB_MIN)
+		return blob_error(entry, "stored blob is too short");
+	if (raw > CF_BLOB_MAX)
+		return blob_error(entry,
+		    "blob is larger than any coffre writes");
+	if (entry->length > raw + PACK_BLOB_MIN)
+		return blob_error(entry, "stored blob is larger than its data");
+
+	plen = entry->length - CF_AEAD_OVERHEAD;
+	ad[0] = entry->type;
+	memcpy(ad + 1, entry->id, CF_HASH_BYTES);
+	if (cf_aead_open_inplace(stored, pack_key, ad, sizeof(ad),
+	    entry->length) != CF_OK)
+		return blob_error(entry, "authentication failed (damaged or "
+		    "tampered with, or not the blob the index names)");
+	body = stored + CF_NONCE_BYTES + 1;
+	blen = plen - 1;
+	switch (body[-1]) {
+	case PACK_COMP_STORED:
+		if (blen != raw)
+			return blob_error(entry,
+			    "stored data has the wrong length");
+		dst = stored + CF_NONCE_BYTES + 1;
+		break;
+	case PACK_COMP_ZSTD:
+		if (ZSTD_getFrameContentSize(body, blen) != raw)
+			return blob_error(entry,
+			    "compressed data declares the wrong length");
+		cf_buf_reset(&r->raw);
+		if ((rc = cf_buf_reserve(&r->raw, raw ? raw : 1)) != CF_OK)
+			return rc;
+		dst = r->raw.p;
+		z = ZSTD_decompressDCtx(r->dctx, dst, raw, body, blen);
+		if (ZSTD_isError(z) || z != raw) {
+			if (raw > 0)
+				sodium_memzero(dst, raw);
+			return blob_error(entry,
+			    "compressed data does not decompress");
+		}
+		break;
+	default:
+		return blob_error(entry, "unknown compression");
+	}
+
+	cf_blob_id(id, id_key, entry->type, dst, raw);
+	if (sodium_memcmp(id, entry->id, CF_HASH_BYTES) != 0) {
+		if (raw > 0)
+			sodium_memzero(dst, raw);
+		return blob_error(entry, "blob content does not match its id");
+	}
+	*data = dst;
 	return CF_OK;
 }
 

@@ -18,20 +18,71 @@
 #define SAMPLE_ABOVE (128u * 1024)
 #define SAMPLE_BYTES (64u * 1024)
 
+/*
+ * The pack is built in one buffer of its own, never through a scratch copy:
+ * a blob is compressed straight into the pack (or copied there when it does
+ * not compress), then encrypted in place, and so is the header.  The buffer
+ * is sized once (cf_pack_writer_reserve) and only grows, by an eighth, for
+ * a pack of unusual shape, so that a pack of tens of MiB does not cost twice
+ * its size at the moment it grows.
+ */
 struct cf_pack_writer {
 	uint8_t *key;                   /* pack key, then index key; guarded */
 	uint8_t repo_pk[CF_BOX_PK_BYTES];
 	int level;                      /* zstd level; 0 = store everything */
 	ZSTD_CCtx *cctx;                /* reused for every blob */
-	struct cf_buf pack;             /* the pack's bytes (ciphertext) */
-	struct cf_buf plain;            /* scratch: a blob's or the header's
-					   plaintext; reused, wiped on free */
+	uint8_t *buf;                   /* the pack's bytes */
+	size_t len, cap;
+	size_t touched;                 /* high-water mark: what free wipes */
 	struct cf_pack_entry *entries;
 	size_t count;
-	size_t cap;
+	size_t ecap;
 	int finished;
 	uint8_t pack_id[CF_HASH_BYTES]; /* valid once finished */
 };
+
+/*
+ * room(w, need): make w->buf hold at least ${need} more bytes after len,
+ * growing to exactly what is needed plus an eighth.  The old block holds
+ * ciphertext and plaintext in the making: wiped before it is freed.
+ */
+static cf_status
+room(struct cf_pack_writer *w, size_t need)
+{
+	size_t want, cap;
+	uint8_t *q;
+
+	if (need > CF_PACK_MAX || w->len > CF_PACK_MAX - need)
+		return cf_error_set(CF_ERR_NOMEM,
+		    "pack would exceed the largest pack size (%u bytes)",
+		    CF_PACK_MAX);
+	want = w->len + need;
+	if (want <= w->cap)
+		return CF_OK;
+	cap = want + want / 8;
+	if (cap > CF_PACK_MAX + (size_t)CF_PACK_MAX / 8)
+		cap = want;
+	if ((q = malloc(cap)) == NULL)
+		return cf_error_set(CF_ERR_NOMEM, "out of memory (%zu bytes)",
+		    cap);
+	if (w->len > 0)
+		memcpy(q, w->buf, w->len);
+	if (w->buf != NULL) {
+		sodium_memzero(w->buf, w->touched);
+		free(w->buf);
+	}
+	w->buf = q;
+	w->cap = cap;
+	w->touched = w->len;
+	return CF_OK;
+}
+
+static void
+touch(struct cf_pack_writer *w, size_t end)
+{
+	if (end > w->touched)
+		w->touched = end;
+}
 
 void
 cf_blob_id(uint8_t out[CF_HASH_BYTES], const uint8_t id_key[CF_KEY_BYTES],
@@ -65,7 +116,7 @@ padded_size(uint64_t body, uint64_t count)
 static void
 head_write(struct cf_pack_writer *w)
 {
-	uint8_t *p = w->pack.p;
+	uint8_t *p = w->buf;
 
 	cf_random(w->key, CF_KEY_BYTES);
 	memcpy(p, PACK_MAGIC, PACK_MAGIC_BYTES);
@@ -73,7 +124,8 @@ head_write(struct cf_pack_writer *w)
 	memset(p + PACK_MAGIC_BYTES + 1, 0, PACK_RESERVED_BYTES);
 	cf_seal_key(p + CF_PACK_HEAD_BYTES - CF_SEALED_KEY_BYTES, w->key,
 	    w->repo_pk);
-	w->pack.len = CF_PACK_HEAD_BYTES;
+	w->len = CF_PACK_HEAD_BYTES;
+	touch(w, w->len);
 	w->count = 0;
 	w->finished = 0;
 }
@@ -95,8 +147,6 @@ cf_pack_writer_new(const uint8_t repo_pk[CF_BOX_PK_BYTES],
 		return cf_error_set(CF_ERR_NOMEM, "out of memory");
 	memcpy(w->repo_pk, repo_pk, CF_BOX_PK_BYTES);
 	w->level = zstd_level;
-	cf_buf_init(&w->pack, CF_PACK_MAX);
-	cf_buf_init(&w->plain, CF_PACK_MAX);
 	if ((w->key = sodium_malloc(2 * CF_KEY_BYTES)) == NULL) {
 		rc = cf_error_set(CF_ERR_NOMEM, "out of guarded memory");
 		goto err1;
@@ -118,7 +168,7 @@ cf_pack_writer_new(const uint8_t repo_pk[CF_BOX_PK_BYTES],
 			goto err1;
 		}
 	}
-	if ((rc = cf_buf_reserve(&w->pack, CF_PACK_HEAD_BYTES)) != CF_OK)
+	if ((rc = room(w, CF_PACK_HEAD_BYTES)) != CF_OK)
 		goto err1;
 	head_write(w);
 	*out = w;
@@ -130,24 +180,29 @@ err1:
 }
 
 /*
- * compress(w, data, n): try zstd on ${data}, writing the frame at
- * w->plain.p + 1 (room for it is reserved).  Returns the frame's size if it
- * saves at least n/32 bytes, else 0 (store the blob as it is).
+ * compress(w, data, n, dst, cap, written): try zstd on ${data} into ${dst}
+ * (${cap} bytes, at least ZSTD_compressBound(n)); *written is how far into
+ * ${dst} anything was written.  Returns the frame's size if it saves at
+ * least n/32 bytes, else 0 (store the blob as it is).
  */
 static size_t
-compress(struct cf_pack_writer *w, const uint8_t *data, size_t n)
+compress(struct cf_pack_writer *w, const uint8_t *data, size_t n,
+    uint8_t *dst, size_t cap, size_t *written)
 {
-	uint8_t *dst = w->plain.p + 1;
-	size_t cap = w->plain.cap - 1, z;
+	size_t z;
 
+	*written = 0;
 	if (w->level == 0 || n == 0)
 		return 0;
 	if (n > SAMPLE_ABOVE) {
 		z = ZSTD_compress2(w->cctx, dst, cap, data, SAMPLE_BYTES);
+		*written = ZSTD_isError(z) ? cap : z;
 		if (ZSTD_isError(z) || z + SAMPLE_BYTES / 32 >= SAMPLE_BYTES)
 			return 0;
 	}
 	z = ZSTD_compress2(w->cctx, dst, cap, data, n);
+	if (ZSTD_isError(z) || z > *written)
+		*written = ZSTD_isError(z) ? cap : z;
 	/* An error here can only be memory: storing is always correct. */
 	if (ZSTD_isError(z) || z + n / 32 >= n)
 		return 0;
@@ -155,12 +210,20 @@ compress(struct cf_pack_writer *w, const uint8_t *data, size_t n)
 }
 
 cf_status
+cf_pack_writer_reserve(struct cf_pack_writer *w, size_t bytes)
+{
+	if (bytes <= w->len)
+		return CF_OK;
+	return room(w, bytes - w->len);
+}
+
+cf_status
 cf_pack_writer_add(struct cf_pack_writer *w, uint8_t type,
     const uint8_t id[CF_HASH_BYTES], const uint8_t *data, size_t n)
 {
-	uint8_t ad[PACK_BLOB_AD_BYTES];
+	uint8_t ad[PACK_BLOB_AD_BYTES], *slot, *body;
 	struct cf_pack_entry *e;
-	size_t z, plen, slen;
+	size_t z, plen, slen, bound, written;
 	cf_status rc;
 
 	if (type != CF_BLOB_DATA && type != CF_BLOB_TREE)
@@ -173,60 +236,67 @@ cf_pack_writer_add(struct cf_pack_writer *w, uint8_t type,
 	if (w->finished)
 		return cf_error_set(CF_ERR_INVALID,
 		    "pack is already finished (reset the writer first)");
-	if (w->count == w->cap) {
-		size_t ncap = w->cap ? w->cap * 2 : 64;
+	if (w->count == w->ecap) {
+		size_t ncap = w->ecap ? w->ecap * 2 : 64;
 		struct cf_pack_entry *ne;
 
 		if ((ne = realloc(w->entries, ncap * sizeof(*ne))) == NULL)
 			return cf_error_set(CF_ERR_NOMEM, "out of memory");
 		w->entries = ne;
-		w->cap = ncap;
+		w->ecap = ncap;
 	}
 
-	/* Plaintext: compression(1) || frame or data. */
-	cf_buf_reset(&w->plain);
-	if ((rc = cf_buf_reserve(&w->plain,
-	    1 + (w->level == 0 ? n : ZSTD_compressBound(n)))) != CF_OK)
+	/*
+	 * The stored blob, in place at the end of the pack: nonce(24) ||
+	 * compression(1) || frame or data || tag(16).  The frame is written
+	 * where it will be encrypted; room for the larger of frame and data.
+	 */
+	bound = w->level == 0 ? n : ZSTD_compressBound(n);
+	if (bound < n)
+		bound = n;
+	if ((rc = room(w, CF_AEAD_OVERHEAD + 1 + bound)) != CF_OK)
 		return rc;
-	if ((z = compress(w, data, n)) > 0) {
-		w->plain.p[0] = PACK_COMP_ZSTD;
+	slot = w->buf + w->len;
+	body = slot + CF_NONCE_BYTES + 1;
+	if ((z = compress(w, data, n, body, bound, &written)) > 0) {
+		body[-1] = PACK_COMP_ZSTD;
 		plen = 1 + z;
 	} else {
-		w->plain.p[0] = PACK_COMP_STORED;
+		body[-1] = PACK_COMP_STORED;
 		if (n > 0)
-			memcpy(w->plain.p + 1, data, n);
+			memcpy(body, data, n);
 		plen = 1 + n;
 	}
-	w->plain.len = plen;
 	slen = plen + CF_AEAD_OVERHEAD;
+	touch(w, w->len + CF_AEAD_OVERHEAD + 1 +
+	    (written > plen - 1 ? written : plen - 1));
 
 	/* The finished pack, header and padding included, must stay legal. */
-	if (padded_size(w->pack.len + slen, w->count + 1) > CF_PACK_MAX)
+	if (padded_size(w->len + slen, w->count + 1) > CF_PACK_MAX) {
+		sodium_memzero(slot, slen - CF_TAG_BYTES);
 		return cf_error_set(CF_ERR_NOMEM,
 		    "pack would exceed the largest pack size (%u bytes)",
 		    CF_PACK_MAX);
-	if ((rc = cf_buf_reserve(&w->pack, slen)) != CF_OK)
-		return rc;
+	}
 
 	ad[0] = type;
 	memcpy(ad + 1, id, CF_HASH_BYTES);
-	cf_aead_seal(w->pack.p + w->pack.len, w->key, ad, sizeof(ad),
-	    w->plain.p, plen);
+	cf_aead_seal_inplace(slot, w->key, ad, sizeof(ad), plen);
 
 	e = &w->entries[w->count++];
 	e->type = type;
 	memcpy(e->id, id, CF_HASH_BYTES);
-	e->offset = (uint32_t)w->pack.len;
+	e->offset = (uint32_t)w->len;
 	e->length = (uint32_t)slen;
 	e->raw_length = (uint32_t)n;
-	w->pack.len += slen;
+	w->len += slen;
 	return CF_OK;
 }
 
 size_t
 cf_pack_writer_size(const struct cf_pack_writer *w)
 {
-	return w->pack.len;
+	return w->len;
 }
 
 size_t
@@ -249,22 +319,19 @@ cf_pack_writer_finish(struct cf_pack_writer *w,
 		return cf_error_set(CF_ERR_INVALID,
 		    "cannot finish an empty pack");
 	if (!w->finished) {
-		unpadded = w->pack.len + CF_AEAD_OVERHEAD + 4 +
+		unpadded = w->len + CF_AEAD_OVERHEAD + 4 +
 		    (uint64_t)w->count * CF_PACK_ENTRY_BYTES +
 		    PACK_TRAILER_BYTES;
-		total = padded_size(w->pack.len, w->count);
+		total = padded_size(w->len, w->count);
 		/* cf_pack_writer_add kept total <= CF_PACK_MAX. */
 		plen = 4 + w->count * CF_PACK_ENTRY_BYTES +
 		    (size_t)(total - unpadded);
 		hlen = plen + CF_AEAD_OVERHEAD;
 
-		cf_buf_reset(&w->plain);
-		if ((rc = cf_buf_reserve(&w->plain, plen)) != CF_OK)
+		if ((rc = room(w, hlen + PACK_TRAILER_BYTES)) != CF_OK)
 			return rc;
-		if ((rc = cf_buf_reserve(&w->pack, hlen + PACK_TRAILER_BYTES))
-		    != CF_OK)
-			return rc;
-		p = w->plain.p;
+		/* The header's plaintext, in place after its nonce. */
+		p = w->buf + w->len + CF_NONCE_BYTES;
 		cf_put_u32(p, (uint32_t)w->count);
 		p += 4;
 		for (size_t i = 0; i < w->count; i++) {
@@ -278,19 +345,18 @@ cf_pack_writer_finish(struct cf_pack_writer *w,
 			p += CF_PACK_ENTRY_BYTES;
 		}
 		memset(p, 0, (size_t)(total - unpadded));
-		w->plain.len = plen;
-
-		cf_aead_seal(w->pack.p + w->pack.len, w->key + CF_KEY_BYTES, PACK_HEADER_AD,
-		    PACK_HEADER_AD_BYTES, w->plain.p, plen);
-		w->pack.len += hlen;
-		cf_put_u32(w->pack.p + w->pack.len, (uint32_t)hlen);
-		w->pack.len += PACK_TRAILER_BYTES;
-		cf_hash(w->pack_id, w->pack.p, w->pack.len);
+		cf_aead_seal_inplace(w->buf + w->len, w->key + CF_KEY_BYTES,
+		    PACK_HEADER_AD, PACK_HEADER_AD_BYTES, plen);
+		w->len += hlen;
+		cf_put_u32(w->buf + w->len, (uint32_t)hlen);
+		w->len += PACK_TRAILER_BYTES;
+		touch(w, w->len);
+		cf_hash(w->pack_id, w->buf, w->len);
 		w->finished = 1;
 	}
 	memcpy(pack_id, w->pack_id, CF_HASH_BYTES);
-	*data = w->pack.p;
-	*len = w->pack.len;
+	*data = w->buf;
+	*len = w->len;
 	*entries = w->entries;
 	*count = w->count;
 	return CF_OK;
@@ -312,8 +378,10 @@ cf_pack_writer_free(struct cf_pack_writer *w)
 	if (w->key != NULL)
 		sodium_free(w->key);    /* wipes */
 	ZSTD_freeCCtx(w->cctx);
-	cf_buf_free(&w->pack);
-	cf_buf_free(&w->plain);
+	if (w->buf != NULL) {
+		sodium_memzero(w->buf, w->touched);
+		free(w->buf);
+	}
 	free(w->entries);
 	free(w);
 }

@@ -1,56 +1,34 @@
-/* packer.c: blobs to stored packs, on worker threads (see packer.h). */
+/* packer.c: blobs to stored packs, one pack in progress per lane (packer.h). */
 #include "packer.h"
 
 #include <pthread.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
-#include <sodium.h>
+#include <zstd.h>
 
 #include "repo_internal.h"
 
 #define THREADS_MAX 16
+/* Header entries a pack buffer is sized for at first (it grows if needed). */
+#define ENTRIES_RESERVED 1024
 
-struct job {
-	uint8_t type;
-	uint8_t id[CF_HASH_BYTES];
-	uint8_t *buf;
-	size_t n;
-	int owned;              /* buf is not from the pool: free it */
-};
-
-struct worker {
-	struct cf_packer *p;
-	struct cf_pack_writer *pw[2];   /* [0] data, [1] trees */
-	struct cf_buf ibuf;
-	pthread_t thread;
-	int running;
+struct lane {
+	struct cf_pack_writer *pw[2];   /* [0] data, [1] trees; made on use */
+	struct cf_buf ibuf;             /* index file being encoded */
+	uint64_t bytes_stored;
 };
 
 struct cf_packer {
 	struct cf_repo *r;
-	unsigned nthreads;              /* 0: inline */
 	int index_files;
 	cf_packer_pack_fn on_pack;
 	void *arg;
-
-	pthread_mutex_t mu;
-	pthread_cond_t cv_job;          /* a job was queued, or stop */
-	pthread_cond_t cv_room;         /* a buffer or a queue slot is free */
-	struct job *queue;
-	size_t qcap, qhead, qlen;
-	uint8_t **pool;
-	size_t nfree, nbufs, bufcap;
-	int stopping;                   /* no more jobs will come */
-	int abandon;                    /* stop without storing */
-	cf_status err;
-	char errmsg[1024];
-	uint64_t bytes_stored;
-
-	struct worker *workers;
-	size_t nworkers;
+	size_t reserve;                 /* pack buffer size to allocate once */
+	pthread_mutex_t mu;             /* serialises on_pack */
+	struct lane *lanes;
+	size_t nlanes;
 };
 
 unsigned
@@ -63,21 +41,10 @@ cf_packer_default_threads(void)
 	return n > THREADS_MAX ? THREADS_MAX : (unsigned)n;
 }
 
-/* record_error(p, rc): keep the first error and its message; lock held. */
-static void
-record_error(struct cf_packer *p, cf_status rc)
-{
-	if (p->err != CF_OK)
-		return;
-	p->err = rc;
-	snprintf(p->errmsg, sizeof(p->errmsg), "%s", cf_error_message());
-	pthread_cond_broadcast(&p->cv_room);
-}
-
+/* store_pack(p, l, slot): finish and store the lane's pack, then its index. */
 static cf_status
-store_pack(struct worker *w, int slot)
+store_pack(struct cf_packer *p, struct lane *l, int slot)
 {
-	struct cf_packer *p = w->p;
 	const struct cf_pack_entry *entries;
 	struct cf_index_pack ip;
 	const uint8_t *data;
@@ -86,9 +53,9 @@ store_pack(struct worker *w, int slot)
 	uint64_t stored;
 	cf_status rc;
 
-	if (cf_pack_writer_count(w->pw[slot]) == 0)
+	if (l->pw[slot] == NULL || cf_pack_writer_count(l->pw[slot]) == 0)
 		return CF_OK;
-	if ((rc = cf_pack_writer_finish(w->pw[slot], ip.id, &data, &len,
+	if ((rc = cf_pack_writer_finish(l->pw[slot], ip.id, &data, &len,
 	    &entries, &count)) != CF_OK)
 		return rc;
 	cf_pack_object_name(name, ip.id);
@@ -100,252 +67,155 @@ store_pack(struct worker *w, int slot)
 	if (p->index_files) {
 		ip.entries = entries;
 		ip.count = count;
-		cf_buf_reset(&w->ibuf);
+		cf_buf_reset(&l->ibuf);
 		if ((rc = cf_index_file_encode(p->r->keys->index_key, &ip, 1,
-		    &w->ibuf)) != CF_OK ||
-		    (rc = repo_put_named(p->r, "index", w->ibuf.p, w->ibuf.len,
+		    &l->ibuf)) != CF_OK ||
+		    (rc = repo_put_named(p->r, "index", l->ibuf.p, l->ibuf.len,
 		    NULL)) != CF_OK)
 			return rc;
-		stored += w->ibuf.len;
+		stored += l->ibuf.len;
 	}
-	pthread_mutex_lock(&p->mu);
-	p->bytes_stored += stored;
-	rc = p->on_pack != NULL ? p->on_pack(p->arg, ip.id, entries, count) :
-	    CF_OK;
-	pthread_mutex_unlock(&p->mu);
-	cf_pack_writer_reset(w->pw[slot]);
-	return rc;
-}
-
-static cf_status
-add_blob(struct worker *w, uint8_t type, const uint8_t id[CF_HASH_BYTES],
-    const uint8_t *data, size_t n)
-{
-	int slot = type == CF_BLOB_TREE;
-	cf_status rc;
-
-	if ((rc = cf_pack_writer_add(w->pw[slot], type, id, data, n)) != CF_OK)
-		return rc;
-	if (cf_pack_writer_size(w->pw[slot]) >= w->p->r->cfg.pack_target)
-		return store_pack(w, slot);
-	return CF_OK;
-}
-
-static void *
-worker_main(void *arg)
-{
-	struct worker *w = arg;
-	struct cf_packer *p = w->p;
-	struct job job;
-	cf_status rc;
-	int failed;
-
-	for (;;) {
+	l->bytes_stored += stored;
+	if (p->on_pack != NULL) {
 		pthread_mutex_lock(&p->mu);
-		while (p->qlen == 0 && !p->stopping)
-			pthread_cond_wait(&p->cv_job, &p->mu);
-		if (p->qlen == 0) {
-			failed = p->err != CF_OK || p->abandon;
-			pthread_mutex_unlock(&p->mu);
-			break;
-		}
-		job = p->queue[p->qhead];
-		p->qhead = (p->qhead + 1) % p->qcap;
-		p->qlen--;
-		failed = p->err != CF_OK || p->abandon;
+		rc = p->on_pack(p->arg, ip.id, entries, count);
 		pthread_mutex_unlock(&p->mu);
-
-		/* After an error, jobs are only drained, so no one blocks. */
-		rc = failed ? CF_OK : add_blob(w, job.type, job.id, job.buf,
-		    job.n);
-
-		pthread_mutex_lock(&p->mu);
-		if (job.owned)
-			free(job.buf);
-		else
-			p->pool[p->nfree++] = job.buf;
 		if (rc != CF_OK)
-			record_error(p, rc);
-		pthread_cond_broadcast(&p->cv_room);
-		pthread_mutex_unlock(&p->mu);
+			return rc;
 	}
-	if (!failed) {
-		if ((rc = store_pack(w, 0)) == CF_OK)
-			rc = store_pack(w, 1);
-		if (rc != CF_OK) {
-			pthread_mutex_lock(&p->mu);
-			record_error(p, rc);
-			pthread_mutex_unlock(&p->mu);
-		}
-	}
-	return NULL;
-}
-
-static cf_status
-worker_init(struct cf_packer *p, struct worker *w)
-{
-	const struct cf_keys *k = p->r->keys;
-	cf_status rc;
-
-	w->p = p;
-	cf_buf_init(&w->ibuf, CF_INDEX_FILE_MAX);
-	if ((rc = cf_pack_writer_new(k->repo_pk, k->index_key,
-	    p->r->cfg.zstd_level, &w->pw[0])) != CF_OK ||
-	    (rc = cf_pack_writer_new(k->repo_pk, k->index_key,
-	    p->r->cfg.zstd_level, &w->pw[1])) != CF_OK)
-		return rc;
+	/* Wipes the pack key: what was written cannot be read back here. */
+	cf_pack_writer_reset(l->pw[slot]);
 	return CF_OK;
-}
-
-static void
-worker_free(struct worker *w)
-{
-	cf_pack_writer_free(w->pw[0]);
-	cf_pack_writer_free(w->pw[1]);
-	cf_buf_free(&w->ibuf);
-}
-
-/* stop(p, abandon): let the workers finish or abandon, and join them. */
-static void
-stop(struct cf_packer *p, int abandon)
-{
-	pthread_mutex_lock(&p->mu);
-	p->stopping = 1;
-	p->abandon |= abandon;
-	pthread_cond_broadcast(&p->cv_job);
-	pthread_mutex_unlock(&p->mu);
-	for (size_t i = 0; i < p->nworkers; i++)
-		if (p->workers[i].running) {
-			pthread_join(p->workers[i].thread, NULL);
-			p->workers[i].running = 0;
-		}
 }
 
 cf_status
-cf_packer_new(struct cf_repo *r, unsigned threads, int index_files,
-    cf_packer_pack_fn on_pack, void *arg, struct cf_packer **out)
+cf_packer_add_lane(struct cf_packer *p, unsigned lane, uint8_t type,
+    const uint8_t id[CF_HASH_BYTES], const uint8_t *data, size_t n)
 {
-	struct cf_packer *p;
+	const struct cf_keys *k = p->r->keys;
+	int slot = type == CF_BLOB_TREE;
+	struct lane *l;
 	cf_status rc;
 
-	*out = NULL;
-	if (threads > THREADS_MAX)
-		threads = THREADS_MAX;
-	if ((p = calloc(1, sizeof(*p))) == NULL)
-		return cf_error_set(CF_ERR_NOMEM, "out of memory");
-	p->r = r;
-	p->nthreads = threads;
-	p->index_files = index_files;
-	p->on_pack = on_pack;
-	p->arg = arg;
-	pthread_mutex_init(&p->mu, NULL);
-	pthread_cond_init(&p->cv_job, NULL);
-	pthread_cond_init(&p->cv_room, NULL);
-	p->nworkers = threads ? threads : 1;
-	if ((p->workers = calloc(p->nworkers, sizeof(*p->workers))) == NULL) {
-		rc = cf_error_set(CF_ERR_NOMEM, "out of memory");
-		goto err;
+	if (lane >= p->nlanes)
+		return cf_error_set(CF_ERR_INVALID, "no packer lane %u", lane);
+	l = &p->lanes[lane];
+	if (l->pw[slot] == NULL) {
+		if ((rc = cf_pack_writer_new(k->repo_pk, k->index_key,
+		    p->r->cfg.zstd_level, &l->pw[slot])) != CF_OK)
+			return rc;
+		/* Address space only: pages are touched as the pack fills. */
+		if ((rc = cf_pack_writer_reserve(l->pw[slot], p->reserve)) !=
+		    CF_OK)
+			return rc;
 	}
-	for (size_t i = 0; i < p->nworkers; i++)
-		if ((rc = worker_init(p, &p->workers[i])) != CF_OK)
-			goto err;
-	if (threads > 0) {
-		/* Two buffers per worker keep each one busy while the reader
-		 * fills the next; more would only cost memory. */
-		p->nbufs = 2 * (size_t)threads;
-		p->bufcap = r->cfg.chunker.max;
-		p->qcap = 4 * p->nbufs;
-		if ((p->pool = calloc(p->nbufs, sizeof(*p->pool))) == NULL ||
-		    (p->queue = calloc(p->qcap, sizeof(*p->queue))) == NULL) {
-			rc = cf_error_set(CF_ERR_NOMEM, "out of memory");
-			goto err;
-		}
-		for (; p->nfree < p->nbufs; p->nfree++)
-			if ((p->pool[p->nfree] = malloc(p->bufcap)) == NULL) {
-				rc = cf_error_set(CF_ERR_NOMEM, "out of memory");
-				goto err;
-			}
-		for (size_t i = 0; i < p->nworkers; i++) {
-			if (pthread_create(&p->workers[i].thread, NULL,
-			    worker_main, &p->workers[i]) != 0) {
-				rc = cf_error_set(CF_ERR_NOMEM,
-				    "cannot start a worker thread");
-				goto err;
-			}
-			p->workers[i].running = 1;
-		}
-	}
-	*out = p;
+	/*
+	 * A pack reaches the target and is then stored (by
+	 * cf_packer_store_full), so it holds at most the target plus one
+	 * chunk; a blob that would take it further (a large tree, or a blob
+	 * from prune larger than any chunk) is put in a pack of its own.
+	 */
+	if (cf_pack_writer_count(l->pw[slot]) > 0 &&
+	    cf_pack_writer_size(l->pw[slot]) + n + CF_AEAD_OVERHEAD + 1 >
+	    (size_t)p->r->cfg.pack_target + p->r->cfg.chunker.max &&
+	    (rc = store_pack(p, l, slot)) != CF_OK)
+		return rc;
+	return cf_pack_writer_add(l->pw[slot], type, id, data, n);
+}
+
+cf_status
+cf_packer_store_full(struct cf_packer *p, unsigned lane)
+{
+	struct lane *l;
+	cf_status rc;
+
+	if (lane >= p->nlanes)
+		return cf_error_set(CF_ERR_INVALID, "no packer lane %u", lane);
+	l = &p->lanes[lane];
+	for (int slot = 0; slot < 2; slot++)
+		if (l->pw[slot] != NULL && cf_pack_writer_size(l->pw[slot]) >=
+		    p->r->cfg.pack_target &&
+		    (rc = store_pack(p, l, slot)) != CF_OK)
+			return rc;
 	return CF_OK;
-err:
-	cf_packer_free(p);
-	return rc;
 }
 
 cf_status
 cf_packer_add(struct cf_packer *p, uint8_t type,
     const uint8_t id[CF_HASH_BYTES], const uint8_t *data, size_t n)
 {
-	struct job job;
 	cf_status rc;
 
-	if (p->nthreads == 0) {
-		if ((rc = add_blob(&p->workers[0], type, id, data, n)) != CF_OK)
-			p->err = rc;
+	if ((rc = cf_packer_add_lane(p, 0, type, id, data, n)) != CF_OK)
 		return rc;
-	}
-	job.type = type;
-	memcpy(job.id, id, CF_HASH_BYTES);
-	job.n = n;
-	job.owned = n > p->bufcap;
-	if (job.owned && (job.buf = malloc(n ? n : 1)) == NULL)
+	return cf_packer_store_full(p, 0);
+}
+
+cf_status
+cf_packer_flush_lane(struct cf_packer *p, unsigned lane)
+{
+	cf_status rc;
+
+	if (lane >= p->nlanes)
+		return cf_error_set(CF_ERR_INVALID, "no packer lane %u", lane);
+	if ((rc = store_pack(p, &p->lanes[lane], 0)) != CF_OK)
+		return rc;
+	return store_pack(p, &p->lanes[lane], 1);
+}
+
+cf_status
+cf_packer_new(struct cf_repo *r, unsigned lanes, int index_files,
+    cf_packer_pack_fn on_pack, void *arg, struct cf_packer **out)
+{
+	struct cf_packer *p;
+	uint64_t reserve;
+
+	*out = NULL;
+	if (lanes == 0)
+		lanes = 1;
+	if (lanes > 4 * THREADS_MAX)
+		lanes = 4 * THREADS_MAX;
+	if ((p = calloc(1, sizeof(*p))) == NULL)
 		return cf_error_set(CF_ERR_NOMEM, "out of memory");
-
-	pthread_mutex_lock(&p->mu);
-	while (p->err == CF_OK &&
-	    ((!job.owned && p->nfree == 0) || p->qlen == p->qcap))
-		pthread_cond_wait(&p->cv_room, &p->mu);
-	if ((rc = p->err) != CF_OK) {
-		cf_error_set(rc, "%s", p->errmsg);
-		pthread_mutex_unlock(&p->mu);
-		if (job.owned)
-			free(job.buf);
-		return rc;
+	if ((p->lanes = calloc(lanes, sizeof(*p->lanes))) == NULL) {
+		free(p);
+		return cf_error_set(CF_ERR_NOMEM, "out of memory");
 	}
-	if (!job.owned)
-		job.buf = p->pool[--p->nfree];
-	pthread_mutex_unlock(&p->mu);
-
-	/* The buffer is ours alone until queued: copy without the lock. */
-	if (n > 0)
-		memcpy(job.buf, data, n);
-
-	pthread_mutex_lock(&p->mu);
-	p->queue[(p->qhead + p->qlen) % p->qcap] = job;
-	p->qlen++;
-	pthread_cond_signal(&p->cv_job);
-	pthread_mutex_unlock(&p->mu);
+	p->r = r;
+	p->nlanes = lanes;
+	p->index_files = index_files;
+	p->on_pack = on_pack;
+	p->arg = arg;
+	pthread_mutex_init(&p->mu, NULL);
+	for (size_t i = 0; i < lanes; i++)
+		cf_buf_init(&p->lanes[i].ibuf, CF_INDEX_FILE_MAX);
+	/*
+	 * A pack holds at most the target plus one chunk (its compression
+	 * bound while it is compressed in place), then the header and the
+	 * padding.  Address space only: pages are touched as it fills.
+	 */
+	reserve = (uint64_t)r->cfg.pack_target +
+	    ZSTD_COMPRESSBOUND((uint64_t)r->cfg.chunker.max) + 1 +
+	    CF_AEAD_OVERHEAD + CF_AEAD_OVERHEAD + 8 +
+	    (uint64_t)ENTRIES_RESERVED * CF_PACK_ENTRY_BYTES;
+	reserve = cf_padme(reserve);
+	p->reserve = reserve > CF_PACK_MAX ? CF_PACK_MAX : (size_t)reserve;
+	*out = p;
 	return CF_OK;
 }
 
 cf_status
 cf_packer_finish(struct cf_packer *p, uint64_t *bytes_stored)
 {
-	cf_status rc;
+	uint64_t total = 0;
+	cf_status rc = CF_OK;
 
-	if (p->nthreads == 0) {
-		rc = p->err;
-		if (rc == CF_OK)
-			rc = store_pack(&p->workers[0], 0);
-		if (rc == CF_OK)
-			rc = store_pack(&p->workers[0], 1);
-	} else {
-		stop(p, 0);
-		if ((rc = p->err) != CF_OK)
-			cf_error_set(rc, "%s", p->errmsg);
-	}
+	for (size_t i = 0; i < p->nlanes && rc == CF_OK; i++)
+		rc = cf_packer_flush_lane(p, (unsigned)i);
+	for (size_t i = 0; i < p->nlanes; i++)
+		total += p->lanes[i].bytes_stored;
 	if (bytes_stored != NULL)
-		*bytes_stored = p->bytes_stored;
+		*bytes_stored = total;
 	return rc;
 }
 
@@ -354,26 +224,12 @@ cf_packer_free(struct cf_packer *p)
 {
 	if (p == NULL)
 		return;
-	stop(p, 1);
-	for (size_t i = 0; i < p->qlen; i++) {
-		struct job *j = &p->queue[(p->qhead + i) % p->qcap];
-		if (j->owned)
-			free(j->buf);
-		else
-			p->pool[p->nfree++] = j->buf;
+	for (size_t i = 0; i < p->nlanes; i++) {
+		cf_pack_writer_free(p->lanes[i].pw[0]);
+		cf_pack_writer_free(p->lanes[i].pw[1]);
+		cf_buf_free(&p->lanes[i].ibuf);
 	}
-	/* The pool held file contents: wipe before freeing. */
-	for (size_t i = 0; i < p->nfree; i++) {
-		sodium_memzero(p->pool[i], p->bufcap);
-		free(p->pool[i]);
-	}
-	free(p->pool);
-	free(p->queue);
-	for (size_t i = 0; p->workers != NULL && i < p->nworkers; i++)
-		worker_free(&p->workers[i]);
-	free(p->workers);
-	pthread_cond_destroy(&p->cv_job);
-	pthread_cond_destroy(&p->cv_room);
+	free(p->lanes);
 	pthread_mutex_destroy(&p->mu);
 	free(p);
 }

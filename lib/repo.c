@@ -7,6 +7,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -329,7 +330,9 @@ repo_alloc(struct cf_repo **out)
 		cf_repo_close(r);
 		return rc;
 	}
-	if ((r->key_cache = sodium_malloc(PACK_KEY_CACHE * CF_KEY_BYTES)) ==
+	/* The cached keys, and one more: cf_repo_read_blob's scratch key. */
+	if ((r->key_cache = sodium_malloc((PACK_KEY_CACHE + 1) *
+	    CF_KEY_BYTES)) ==
 	    NULL) {
 		cf_repo_close(r);
 		return cf_error_set(CF_ERR_NOMEM, "out of guarded memory");
@@ -844,8 +847,30 @@ out:
 
 /* ---- blobs ---- */
 
+/*
+ * The pack key cache is shared by the threads that read blobs at once
+ * (restore and check workers); one lock for all repositories is enough,
+ * since a miss costs a ranged read and an unseal anyway.
+ */
+static pthread_mutex_t key_mu = PTHREAD_MUTEX_INITIALIZER;
+
+static cf_status pack_key_locked(struct cf_repo *,
+    const uint8_t [CF_HASH_BYTES], uint8_t [CF_KEY_BYTES]);
+
 cf_status
 repo_pack_key(struct cf_repo *r, const uint8_t pack_id[CF_HASH_BYTES],
+    uint8_t key[CF_KEY_BYTES])
+{
+	cf_status rc;
+
+	pthread_mutex_lock(&key_mu);
+	rc = pack_key_locked(r, pack_id, key);
+	pthread_mutex_unlock(&key_mu);
+	return rc;
+}
+
+static cf_status
+pack_key_locked(struct cf_repo *r, const uint8_t pack_id[CF_HASH_BYTES],
     uint8_t key[CF_KEY_BYTES])
 {
 	char name[CF_OBJECT_NAME_MAX];
@@ -911,8 +936,14 @@ cf_repo_read_blob(struct cf_repo *r, const uint8_t id[CF_HASH_BYTES],
 		    "blob %.16s has the wrong type in the index", hex);
 	}
 	pack_id = cf_index_pack_id(r->idx, loc.pack);
-	if ((key = sodium_malloc(CF_KEY_BYTES)) == NULL)
-		return cf_error_set(CF_ERR_NOMEM, "out of guarded memory");
+	/*
+	 * Guarded memory allocated once: a sodium_malloc per blob costs
+	 * mmap, mprotect and munmap, and in a threaded process a TLB
+	 * shootdown on every processor.  Callers of this function are one
+	 * thread at a time (workers use repo_blob_fetch with keys of their
+	 * own).
+	 */
+	key = r->key_cache[PACK_KEY_CACHE];
 	if ((rc = repo_pack_key(r, pack_id, key)) != CF_OK)
 		goto done;
 	repo_object_name(name, sizeof(name), "data", pack_id);
@@ -935,8 +966,40 @@ cf_repo_read_blob(struct cf_repo *r, const uint8_t id[CF_HASH_BYTES],
 	    r->stored.p, out)) != CF_OK)
 		cf_error_prefix("pack %s: ", name);
 done:
-	sodium_free(key);
+	sodium_memzero(key, CF_KEY_BYTES);
 	return rc;
+}
+
+cf_status
+repo_blob_fetch(struct cf_repo *r, const uint8_t id[CF_HASH_BYTES],
+    const struct cf_index_loc *loc, struct cf_buf *stored,
+    struct cf_blob_reader *br, uint8_t key[CF_KEY_BYTES],
+    const uint8_t **data)
+{
+	struct cf_pack_entry e;
+	const uint8_t *pack_id = cf_index_pack_id(r->idx, loc->pack);
+	char name[CF_OBJECT_NAME_MAX];
+	cf_status rc;
+
+	*data = NULL;
+	if ((rc = repo_pack_key(r, pack_id, key)) != CF_OK)
+		return rc;
+	repo_object_name(name, sizeof(name), "data", pack_id);
+	cf_buf_reset(stored);
+	if ((rc = cf_backend_get(r->be, name, loc->offset, loc->length,
+	    stored)) != CF_OK)
+		return cf_error_prefix("reading pack %s: ", name);
+	if (stored->len != loc->length)
+		return cf_error_set(CF_ERR_CORRUPT, "pack %s is truncated", name);
+	e.type = loc->type;
+	memcpy(e.id, id, CF_HASH_BYTES);
+	e.offset = loc->offset;
+	e.length = loc->length;
+	e.raw_length = loc->raw_length;
+	if ((rc = cf_blob_open(br, key, r->keys->id_key, &e, stored->p,
+	    data)) != CF_OK)
+		return cf_error_prefix("pack %s: ", name);
+	return CF_OK;
 }
 
 cf_status

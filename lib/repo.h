@@ -254,6 +254,8 @@ struct cf_restore_opts {
 	const char *const *includes;    /* absolute snapshot paths; none = all */
 	size_t nincludes;
 	int overwrite;
+	int threads;                    /* reading, verifying and writing
+					   threads: 0 one per CPU, -1 none */
 	cf_progress_fn progress;
 	cf_warn_fn warn;
 	void *arg;
@@ -283,13 +285,15 @@ struct cf_check_stats {
 };
 
 /*
- * cf_check_run(r, read_data, problem, arg, progress, stats): check the
- * repository; each problem is reported through ${problem}.  CF_OK when the
- * check ran (stats->problems says whether anything is wrong); another code
- * when it could not run at all.
+ * cf_check_run(r, read_data, threads, problem, progress, arg, stats): check
+ * the repository; each problem is reported through ${problem}.  With
+ * ${read_data}, packs are read and verified on ${threads} threads (0 one
+ * per CPU, -1 none).  CF_OK when the check ran (stats->problems says
+ * whether anything is wrong); another code when it could not run at all.
  */
-cf_status cf_check_run(struct cf_repo *r, int read_data, cf_problem_fn problem,
-    cf_progress_fn progress, void *arg, struct cf_check_stats *stats);
+cf_status cf_check_run(struct cf_repo *r, int read_data, int threads,
+    cf_problem_fn problem, cf_progress_fn progress, void *arg,
+    struct cf_check_stats *stats);
 
 /* ---- forget and prune ---- */
 

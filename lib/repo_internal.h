@@ -7,6 +7,7 @@
 
 #include <time.h>
 
+#include "index.h"
 #include "pack.h"
 #include "repo.h"
 
@@ -68,6 +69,19 @@ cf_status repo_put_named(struct cf_repo *r, const char *dir, const void *data,
 /* repo_pack_key(r, pack_id, key): the unsealed key of a pack (cached). */
 cf_status repo_pack_key(struct cf_repo *r, const uint8_t pack_id[CF_HASH_BYTES],
     uint8_t key[CF_KEY_BYTES]);
+
+/*
+ * repo_blob_fetch(r, id, loc, stored, br, key, data): read and open the
+ * blob ${id} that the loaded index places at ${loc}, with the caller's
+ * buffer ${stored}, reader ${br} and guarded ${key} (32 bytes), so that
+ * several threads read blobs at once (the index must not change
+ * meanwhile).  *data as cf_blob_open (inside ${stored} or ${br}).
+ * CF_ERR_CORRUPT when the blob fails verification.
+ */
+cf_status repo_blob_fetch(struct cf_repo *r, const uint8_t id[CF_HASH_BYTES],
+    const struct cf_index_loc *loc, struct cf_buf *stored,
+    struct cf_blob_reader *br, uint8_t key[CF_KEY_BYTES],
+    const uint8_t **data);
 
 /*
  * An id set: a cf_index used only for membership (one dummy pack), for the

@@ -125,13 +125,16 @@ note "1000 damage operations over $total objects of b: $missing objects deleted,
 (( missing + damaged > 0 )) || fail "the damage left nothing to find"
 
 expect_exit 3 -r "$B" check --read-data
+# Compared across destinations: every damaged or missing copy is named.
+expect_exit 3 --json -r "$A" -r "$B" check --read-data
+found=$(json_get "$T/last.out" error_count)
+(( found >= missing + damaged )) || fail "check named $found problems, $((missing + damaged)) objects are damaged or missing"
+cf --json -r "$A" -r "$B" check --repair
+assert_eq "$(json_get "$T/last.out" repaired)" $((missing + damaged)) "copies repaired by check --repair"
+assert_eq "$(json_get "$T/last.out" error_count)" 0 "problems left after check --repair"
+note "check found $found problems; --repair mended $((missing + damaged)) copies"
 cf --json -r "$A" -r "$B" sync --verify
-sm=$(json_get "$T/last.out" missing)
-sd=$(json_get "$T/last.out" damaged)
-sc=$(json_get "$T/last.out" copied)
-assert_eq "$sm" "$missing" "missing objects found by sync --verify"
-assert_eq "$sd" "$damaged" "damaged objects found by sync --verify"
-assert_eq "$sc" $((missing + damaged)) "copies made by sync --verify"
+assert_eq "$(json_get "$T/last.out" copied)" 0 "sync --verify after the repair"
 [[ "$(objects "$A")" == "$(objects "$B")" ]] || fail "b not repaired"
 cf -r "$A" check --read-data
 cf -r "$B" check --read-data
@@ -146,8 +149,16 @@ cat >"$XDG_CONFIG_HOME/coffre/config" <<EOF
 repository = $A
 repository = $B
 path = $SRC
+exclude = *.tmp
 keep-daily = 7
 EOF
+printf 'scratch\n' >"$SRC/docs/draft.tmp"
+cf --profile cabinet backup
+assert_contains "$T/last.out" '^snapshot [0-9a-f]{8} saved' "backup of the profile's paths"
+[[ "$(objects "$A")" == "$(objects "$B")" ]] || fail "the profile's backup did not reach both destinations"
+cf --profile cabinet ls latest "$SRC/docs"
+assert_not_contains "$T/last.out" 'draft\.tmp' "the profile's exclude"
+assert_contains "$T/last.out" 'new-letter\.txt' "the profile's path"
 cf --profile cabinet snapshots
 assert_contains "$T/last.out" '^[0-9a-f]{8} ' "snapshots through a profile"
 cf --profile cabinet forget --dry-run
@@ -156,6 +167,6 @@ expect_exit 2 --profile nosuch snapshots
 assert_contains "$T/last.err" "no profile 'nosuch' \(the config file defines: cabinet\)" "unknown profile named"
 printf '[profile typo]\nrepositry = /x\n' >>"$XDG_CONFIG_HOME/coffre/config"
 expect_exit 2 --profile cabinet snapshots
-assert_contains "$T/last.err" 'line 8: unknown key' "a typo in the config file is an error"
+assert_contains "$T/last.err" 'line 9: unknown key' "a typo in the config file is an error"
 
 pass

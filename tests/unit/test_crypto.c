@@ -92,6 +92,55 @@ test_aead(void)
 }
 
 /* Every single-bit change anywhere (nonce, ciphertext, tag) is refused. */
+/*
+ * test_aead_inplace: in-place sealing gives what cf_aead_open reads, and
+ * in-place opening reads what cf_aead_seal wrote; a wrong tag, key or ad
+ * is refused.
+ */
+static void
+test_aead_inplace(void)
+{
+	static const size_t lens[] = { 0, 1, 63, 64, 65, 4096, 100003 };
+	static const char ad[] = "blob ad";
+	uint8_t key[CF_KEY_BYTES];
+
+	cf_random(key, sizeof(key));
+	for (size_t k = 0; k < sizeof(lens) / sizeof(lens[0]); k++) {
+		size_t n = lens[k], total = n + CF_AEAD_OVERHEAD;
+		uint8_t *pt = malloc(n + 1), *msg = malloc(total);
+		uint8_t *out = malloc(n + 1), *copy = malloc(total);
+
+		if (pt == NULL || msg == NULL || out == NULL || copy == NULL)
+			abort();
+		cf_random(pt, n);
+		memcpy(msg + CF_NONCE_BYTES, pt, n);
+		cf_aead_seal_inplace(msg, key, ad, sizeof(ad), n);
+		CHECK(n < 16 || memcmp(msg + CF_NONCE_BYTES, pt, n) != 0);
+		CHECK_OK(cf_aead_open(out, key, ad, sizeof(ad), msg, total));
+		CHECK(n == 0 || memcmp(out, pt, n) == 0);
+
+		cf_aead_seal(msg, key, ad, sizeof(ad), pt, n);
+		memcpy(copy, msg, total);
+		msg[total - 1] ^= 1;
+		CHECK_ERR(cf_aead_open_inplace(msg, key, ad, sizeof(ad), total),
+		    CF_ERR_CORRUPT);
+		/* What failed is wiped, never left half decrypted. */
+		CHECK(n < 16 || memcmp(msg + CF_NONCE_BYTES, pt, n) != 0);
+		memcpy(msg, copy, total);
+		CHECK_ERR(cf_aead_open_inplace(msg, key, "blob AD", sizeof(ad),
+		    total), CF_ERR_CORRUPT);
+		memcpy(msg, copy, total);
+		CHECK_OK(cf_aead_open_inplace(msg, key, ad, sizeof(ad), total));
+		CHECK(n == 0 || memcmp(msg + CF_NONCE_BYTES, pt, n) == 0);
+		CHECK_ERR(cf_aead_open_inplace(msg, key, ad, sizeof(ad),
+		    CF_AEAD_OVERHEAD - 1), CF_ERR_CORRUPT);
+		free(pt);
+		free(msg);
+		free(out);
+		free(copy);
+	}
+}
+
 static void
 test_aead_bitflips(void)
 {
@@ -328,6 +377,7 @@ main(void)
 	if (cf_crypto_init() != CF_OK)
 		return 1;
 	test_aead();
+	test_aead_inplace();
 	test_aead_bitflips();
 	test_seal();
 	test_hash();

@@ -1179,6 +1179,81 @@ test_limits(void)
 	free(big);
 }
 
+/*
+ * test_blob_open: cf_blob_open (in place, no copy) accepts what the writer
+ * wrote, stored and compressed, in packs of a reserved buffer, and gives
+ * the same data as cf_blob_read; it refuses what cf_blob_read refuses.
+ */
+static void
+test_blob_open(void)
+{
+	uint8_t ik[CF_KEY_BYTES], key[CF_KEY_BYTES], pid[CF_HASH_BYTES];
+	struct cf_pack_writer *w;
+	struct cf_blob_reader *r;
+	struct cf_pack_entry *pe, wrong;
+	const struct cf_pack_entry *we;
+	const uint8_t *data, *got;
+	struct cf_buf out;
+	struct blob b[4];
+	uint8_t *copy;
+	size_t len, count, pcount;
+
+	memcpy(ik, keys->index_key, CF_KEY_BYTES);
+	blob_init(&b[0], CF_BLOB_DATA, make_text(300000, 1), 300000);
+	blob_init(&b[1], CF_BLOB_DATA, make_random(200000), 200000);
+	blob_init(&b[2], CF_BLOB_TREE, make_text(777, 9), 777);
+	blob_init(&b[3], CF_BLOB_DATA, make_random(0), 0);
+	CHECK_OK(cf_pack_writer_new(keys->repo_pk, ik, 3, &w));
+	CHECK_OK(cf_pack_writer_reserve(w, 1024 * 1024));
+	for (size_t i = 0; i < 4; i++)
+		CHECK_OK(cf_pack_writer_add(w, b[i].type, b[i].id, b[i].data,
+		    b[i].n));
+	CHECK_OK(cf_pack_writer_finish(w, pid, &data, &len, &we, &count));
+	CHECK(count == 4);
+	CHECK(len == cf_padme(len));
+	CHECK_OK(cf_pack_parse(data, len, ik, &pe, &pcount));
+	CHECK(pcount == 4);
+	CHECK_OK(cf_pack_open_key(data, len, keys->repo_pk, keys->repo_sk,
+	    key));
+	CHECK_OK(cf_blob_reader_new(&r));
+	cf_buf_init(&out, CF_BLOB_MAX);
+	if ((copy = malloc(len)) == NULL)
+		abort();
+	for (size_t i = 0; i < 4; i++) {
+		memcpy(copy, data, len);
+		CHECK_OK(cf_blob_open(r, key, keys->id_key, &pe[i],
+		    copy + pe[i].offset, &got));
+		CHECK(b[i].n == 0 || memcmp(got, b[i].data, b[i].n) == 0);
+		CHECK_OK(cf_blob_read(r, key, keys->id_key, &pe[i],
+		    data + pe[i].offset, &out));
+		CHECK(out.len == b[i].n);
+		/* A flipped byte, a wrong key, another blob's entry. */
+		memcpy(copy, data, len);
+		copy[pe[i].offset + CF_NONCE_BYTES] ^= 1;
+		CHECK_ERR(cf_blob_open(r, key, keys->id_key, &pe[i],
+		    copy + pe[i].offset, &got), CF_ERR_CORRUPT);
+		CHECK(got == NULL);
+		memcpy(copy, data, len);
+		CHECK_ERR(cf_blob_open(r, ik, keys->id_key, &pe[i],
+		    copy + pe[i].offset, &got), CF_ERR_CORRUPT);
+		memcpy(copy, data, len);
+		wrong = pe[i];
+		memcpy(wrong.id, pe[(i + 1) % 4].id, CF_HASH_BYTES);
+		CHECK_ERR(cf_blob_open(r, key, keys->id_key, &wrong,
+		    copy + pe[i].offset, &got), CF_ERR_CORRUPT);
+	}
+	/* The text blob went in compressed, the random one stored. */
+	CHECK(pe[0].length < 300000 / 2);
+	CHECK(pe[1].length == 200000 + CF_AEAD_OVERHEAD + 1);
+	free(copy);
+	free(pe);
+	cf_buf_free(&out);
+	cf_blob_reader_free(r);
+	cf_pack_writer_free(w);
+	for (size_t i = 0; i < 4; i++)
+		free(b[i].data);
+}
+
 int
 main(void)
 {
@@ -1192,6 +1267,7 @@ main(void)
 	test_tail();
 	test_writer();
 	test_limits();
+	test_blob_open();
 	cf_keys_free(keys);
 	cf_keys_free(other);
 	return check_done("pack");
