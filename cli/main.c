@@ -42,12 +42,15 @@ static const struct cli_cmd commands[] = {
 	  "list the files in a snapshot",
 	  "  -l, --long         show mode, size and modification time\n",
 	  cmd_ls },
-	{ "restore", "SNAPSHOT --target DIR [--include PATH]... [--overwrite]",
+	{ "restore", "SNAPSHOT --target DIR [--include PATH]... [--overwrite]\n"
+	  "              [--threads N]",
 	  "restore a snapshot into a directory",
 	  "  --target DIR       where to restore (created if missing); required\n"
 	  "  --include PATH     restore only PATH (a directory with its contents);\n"
 	  "                     repeatable\n"
-	  "  --overwrite        replace files that already exist in DIR\n",
+	  "  --overwrite        replace files that already exist in DIR\n"
+	  "  --threads N        read, verify and write on N threads (default: one\n"
+	  "                     per processor; 1: all in one thread)\n",
 	  cmd_restore },
 	{ "check", "[--read-data] [--repair] [--threads N]",
 	  "verify the repository (with --read-data, every stored byte)",
