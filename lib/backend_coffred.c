@@ -538,7 +538,7 @@ call_init(struct call *c, struct coffred *co, const char *method,
 	    query != NULL ? query : "");
 	if (r < 0 || (size_t)r >= sizeof(c->query))
 		return cf_error_set(CF_ERR_INVALID, "request query too long");
-	cf_hash(c->body_hash, body != NULL ? body : "", body != NULL ? len : 0);
+	cf_name_hash(c->body_hash, body != NULL ? body : "", body != NULL ? len : 0);
 	return CF_OK;
 }
 

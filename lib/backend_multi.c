@@ -57,7 +57,7 @@ cf_object_verify(const char *name, const void *p, size_t n)
 	if (!cf_object_content_named(name))
 		return CF_OK;
 	last = strrchr(name, '/') + 1;
-	cf_hash(h, p, n);
+	cf_name_hash(h, p, n);
 	cf_hex_encode(hex, h, sizeof(h));
 	if (strcmp(last, hex) != 0)
 		return cf_error_set(CF_ERR_CORRUPT,

@@ -329,11 +329,11 @@ static cf_status
 hash_whole(struct check *c, struct pworker *w, const char *name,
     uint64_t size, uint8_t got[CF_HASH_BYTES])
 {
-	crypto_generichash_state st;
+	struct cf_name_hasher st;
 	uint64_t off = 0;
 	cf_status rc;
 
-	crypto_generichash_init(&st, NULL, 0, CF_HASH_BYTES);
+	cf_name_hash_init(&st);
 	while (off < size) {
 		uint64_t n = size - off < SEGMENT_BYTES ? size - off :
 		    SEGMENT_BYTES;
@@ -343,10 +343,10 @@ hash_whole(struct check *c, struct pworker *w, const char *name,
 			return rc;
 		if (w->buf.len == 0)
 			break;
-		crypto_generichash_update(&st, w->buf.p, w->buf.len);
+		cf_name_hash_update(&st, w->buf.p, w->buf.len);
 		off += w->buf.len;
 	}
-	crypto_generichash_final(&st, got, CF_HASH_BYTES);
+	cf_name_hash_final(&st, got);
 	return CF_OK;
 }
 
@@ -406,7 +406,7 @@ check_pack(struct readall *ra, struct pworker *w, uint32_t no,
 	uint8_t got[CF_HASH_BYTES];
 	char name[CF_OBJECT_NAME_MAX], why[512];
 	struct cf_pack_entry *e = NULL;
-	crypto_generichash_state st;
+	struct cf_name_hasher st;
 	struct cf_index_loc loc;
 	uint64_t size, hoff = 0;
 	size_t count = 0, indexed = 0;
@@ -444,8 +444,8 @@ check_pack(struct readall *ra, struct pworker *w, uint32_t no,
 		return;
 	}
 	qsort(e, count, sizeof(*e), offset_cmp);
-	crypto_generichash_init(&st, NULL, 0, CF_HASH_BYTES);
-	crypto_generichash_update(&st, w->buf.p, CF_PACK_HEAD_BYTES);
+	cf_name_hash_init(&st);
+	cf_name_hash_update(&st, w->buf.p, CF_PACK_HEAD_BYTES);
 	/* The blobs fill [96, hoff) back to back (cf_pack_parse_tail). */
 	for (size_t i = 0; i < count; ) {
 		uint64_t start = e[i].offset, end = start + e[i].length;
@@ -465,7 +465,7 @@ check_pack(struct readall *ra, struct pworker *w, uint32_t no,
 			break;
 		}
 		/* Hashed as stored, before it is decrypted in place. */
-		crypto_generichash_update(&st, w->buf.p, w->buf.len);
+		cf_name_hash_update(&st, w->buf.p, w->buf.len);
 		for (; i < j; i++) {
 			char hex[CF_HASH_BYTES * 2 + 1];
 			const uint8_t *data;
@@ -490,9 +490,9 @@ check_pack(struct readall *ra, struct pworker *w, uint32_t no,
 			}
 		}
 	}
-	crypto_generichash_update(&st, w->tail.p + w->tail.len -
+	cf_name_hash_update(&st, w->tail.p + w->tail.len -
 	    (size - hoff), (size_t)(size - hoff));
-	crypto_generichash_final(&st, got, CF_HASH_BYTES);
+	cf_name_hash_final(&st, got);
 	free(e);
 	if (sodium_memcmp(got, id, CF_HASH_BYTES) != 0) {
 		/* Nothing else matters about a pack that is not itself. */

@@ -1,8 +1,9 @@
-/* crypto.c: thin, named wrappers around libsodium (see crypto.h). */
+/* crypto.c: thin, named wrappers around libsodium and Nettle (see crypto.h). */
 #include "crypto.h"
 
 #include <string.h>
 
+#include <nettle/hmac.h>
 #include <sodium.h>
 
 _Static_assert(CF_NONCE_BYTES == crypto_aead_xchacha20poly1305_ietf_NPUBBYTES,
@@ -77,6 +78,49 @@ void
 cf_hash(uint8_t out[CF_HASH_BYTES], const void *in, size_t n)
 {
 	crypto_generichash(out, CF_HASH_BYTES, in, n, NULL, 0);
+}
+
+_Static_assert(CF_HASH_BYTES == SHA256_DIGEST_SIZE, "name hash size");
+
+void
+cf_name_hash(uint8_t out[CF_HASH_BYTES], const void *in, size_t n)
+{
+	struct sha256_ctx ctx;
+
+	sha256_init(&ctx);
+	sha256_update(&ctx, n, in);
+	sha256_digest(&ctx, CF_HASH_BYTES, out);
+}
+
+void
+cf_name_hash_init(struct cf_name_hasher *h)
+{
+	sha256_init(&h->ctx);
+}
+
+void
+cf_name_hash_update(struct cf_name_hasher *h, const void *p, size_t n)
+{
+	sha256_update(&h->ctx, n, p);
+}
+
+void
+cf_name_hash_final(struct cf_name_hasher *h, uint8_t out[CF_HASH_BYTES])
+{
+	sha256_digest(&h->ctx, CF_HASH_BYTES, out);
+}
+
+void
+cf_mac2(uint8_t out[CF_HASH_BYTES], const uint8_t key[CF_KEY_BYTES],
+    const void *a, size_t alen, const void *b, size_t blen)
+{
+	struct hmac_sha256_ctx ctx;
+
+	hmac_sha256_set_key(&ctx, CF_KEY_BYTES, key);
+	hmac_sha256_update(&ctx, alen, a);
+	hmac_sha256_update(&ctx, blen, b);
+	hmac_sha256_digest(&ctx, CF_HASH_BYTES, out);
+	sodium_memzero(&ctx, sizeof(ctx));
 }
 
 void

@@ -1,17 +1,26 @@
 /*
- * crypto.h: the few primitives coffre uses, all from libsodium, under names
- * that say what they are for.  No primitive is implemented here.
+ * crypto.h: the few primitives coffre uses, from libsodium and Nettle, under
+ * names that say what they are for.  No primitive is implemented here.
  *
  *   AEAD      XChaCha20-Poly1305-IETF, 24-byte random nonce, 16-byte tag
- *   hash      BLAKE2b-256 (keyed for chunk ids, unkeyed for object names)
+ *   names     SHA-256 of the bytes (content-named objects, request bodies)
+ *   ids       HMAC-SHA-256 keyed by the chunk-id key (blob ids)
+ *   hash      BLAKE2b-256 (small things: fingerprints, derivations, caches)
  *   seal      crypto_box_seal to an X25519 public key (48 bytes overhead)
  *   sign      Ed25519
+ *
+ * Everything hashed over bulk data (every byte backed up, every pack stored)
+ * is SHA-256, because x86 (SHA-NI, AMD since 2017, Intel since 2021) and
+ * ARMv8 hash it in hardware at 2-3 times BLAKE2b's speed; Nettle picks the
+ * hardware code at run time.  docs/performance.md has the measurements.
  */
 #ifndef COFFRE_CRYPTO_H
 #define COFFRE_CRYPTO_H
 
 #include <stddef.h>
 #include <stdint.h>
+
+#include <nettle/sha2.h>
 
 #include "error.h"
 
@@ -72,12 +81,41 @@ void cf_aead_seal_inplace(uint8_t *msg, const uint8_t key[CF_KEY_BYTES],
 cf_status cf_aead_open_inplace(uint8_t *msg, const uint8_t key[CF_KEY_BYTES],
     const void *ad, size_t adlen, size_t n);
 
-/* cf_hash(out, in, n): unkeyed BLAKE2b-256 (object names). */
+/*
+ * cf_hash(out, in, n): unkeyed BLAKE2b-256, for small things (identity
+ * fingerprints, the config's hash); never for object names.
+ */
 void cf_hash(uint8_t out[CF_HASH_BYTES], const void *in, size_t n);
 
 /*
+ * cf_name_hash(out, in, n): SHA-256 of ${in}: the name of a content-named
+ * object (packs, indexes, snapshots) and the body hash of a signed request.
+ */
+void cf_name_hash(uint8_t out[CF_HASH_BYTES], const void *in, size_t n);
+
+/*
+ * Streaming form of cf_name_hash, for bytes that arrive in pieces: init,
+ * any number of updates, final (which leaves the hasher to be init again).
+ * No allocation, no failure.
+ */
+struct cf_name_hasher {
+	struct sha256_ctx ctx;
+};
+void cf_name_hash_init(struct cf_name_hasher *h);
+void cf_name_hash_update(struct cf_name_hasher *h, const void *p, size_t n);
+void cf_name_hash_final(struct cf_name_hasher *h, uint8_t out[CF_HASH_BYTES]);
+
+/*
+ * cf_mac2(out, key, a, alen, b, blen): HMAC-SHA-256 keyed by ${key} over
+ * a || b (blob ids use a = the one-byte blob type).  The key-derived state
+ * is wiped before returning.
+ */
+void cf_mac2(uint8_t out[CF_HASH_BYTES], const uint8_t key[CF_KEY_BYTES],
+    const void *a, size_t alen, const void *b, size_t blen);
+
+/*
  * cf_hash_keyed2(out, key, a, alen, b, blen): BLAKE2b-256 keyed by ${key}
- * over a || b (chunk ids use a = the one-byte blob type).
+ * over a || b (local cache keys; blob ids use cf_mac2).
  */
 void cf_hash_keyed2(uint8_t out[CF_HASH_BYTES], const uint8_t key[CF_KEY_BYTES],
     const void *a, size_t alen, const void *b, size_t blen);

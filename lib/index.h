@@ -10,7 +10,7 @@
  *           plaintext) || tag(16)
  *   plaintext = npacks(u32), then per pack: pack id(32) count(u32) and
  *   count entries of type(1) id(32) offset(u32) length(u32) raw_length(u32).
- * Object name: "index/" + hex(BLAKE2b-256 of the whole file).
+ * Object name: "index/" + hex(SHA-256 of the whole file).
  * The index key is held by every member, write-only ones included, so that
  * writers deduplicate; it reveals ids and sizes, never content.
  *

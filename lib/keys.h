@@ -3,7 +3,7 @@
  *
  *   repo_pk / repo_sk  X25519 repository keypair.  Packs and snapshots are
  *                      sealed to repo_pk; only full members hold repo_sk.
- *   id_key             keyed BLAKE2b for blob ids (deduplication)
+ *   id_key             keys HMAC-SHA-256 blob ids (deduplication)
  *   gear_key           keys the chunker's gear table
  *   index_key          encrypts index files and locks
  * A write-only member has has_repo_sk = 0 and repo_sk all zero: it can add

@@ -1,5 +1,5 @@
 /*
- * lock.h: repository locks, objects "locks/<hex(BLAKE2b-256 of object)>".
+ * lock.h: repository locks, objects "locks/<hex(SHA-256 of object)>".
  *
  * Lock, version 1:
  *   0   8   magic "COFFRELK"

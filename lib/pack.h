@@ -19,7 +19,7 @@
  *                 ad = type(1) || id(32),
  *                 plaintext = compression(1) || data) || tag(16)
  *             compression 0 = stored, 1 = zstd frame (with content size).
- *             The blob id is BLAKE2b-256 keyed by the id key over
+ *             The blob id is HMAC-SHA-256 keyed by the id key over
  *             type(1) || uncompressed data; readers check it.
  *   H    L    header: nonce(24) || XChaCha20-Poly1305(index key,
  *                 ad = "COFFREPK header v1" (18 bytes), plaintext) || tag
@@ -31,7 +31,7 @@
  *             the whole pack's size is cf_padme(unpadded size).
  *   end-4 4   L (u32): length of the header including nonce and tag.
  * The pack's object name is "data/" + hex(h[0]) + "/" + hex(h), with
- * h = BLAKE2b-256 (unkeyed) of the whole pack: anyone can verify a pack.
+ * h = SHA-256 of the whole pack: anyone can verify a pack.
  */
 #ifndef COFFRE_PACK_H
 #define COFFRE_PACK_H
@@ -104,6 +104,13 @@ cf_status cf_pack_writer_add(struct cf_pack_writer *w, uint8_t type,
 /* cf_pack_writer_size(w): bytes so far; cf_pack_writer_count(w): blobs. */
 size_t cf_pack_writer_size(const struct cf_pack_writer *w);
 size_t cf_pack_writer_count(const struct cf_pack_writer *w);
+
+/*
+ * cf_pack_writer_padding(w): the zero bytes the header would carry if the
+ * pack were finished now (its Padmé padding): a writer may close a pack
+ * where this is small.
+ */
+size_t cf_pack_writer_padding(const struct cf_pack_writer *w);
 
 /*
  * cf_pack_writer_finish(w, pack_id, data, len, entries, count): append the

@@ -10,13 +10,17 @@
 #include "pack_internal.h"
 
 /*
- * Blobs larger than SAMPLE_ABOVE are first tried on their first SAMPLE_BYTES:
- * if that does not shrink by 1/32 the whole blob is stored without trying,
- * which saves most of the CPU zstd would spend on JPEG photos and compressed
- * imaging.
+ * coffre's level 3, the default, is not zstd's: zstd's tables are tuned for
+ * streams, coffre compresses each chunk (about 1 MiB) alone.  On the
+ * benchmark corpus zstd's fast strategy with a 2^17-entry hash table and
+ * 5-byte matches spends 30 % less CPU than zstd's level 3 (double-fast,
+ * 2^17 + 2^16 tables) for 0.4 % more bytes (docs/performance.md, section
+ * 4).  Other levels are zstd's own.  A reader needs no parameter: every
+ * blob is a standard zstd frame.
  */
-#define SAMPLE_ABOVE (128u * 1024)
-#define SAMPLE_BYTES (64u * 1024)
+#define TUNED_LEVEL 3
+#define TUNED_HASH_LOG 17
+#define TUNED_MIN_MATCH 5
 
 /*
  * The pack is built in one buffer of its own, never through a scratch copy:
@@ -88,7 +92,7 @@ void
 cf_blob_id(uint8_t out[CF_HASH_BYTES], const uint8_t id_key[CF_KEY_BYTES],
     uint8_t type, const uint8_t *data, size_t n)
 {
-	cf_hash_keyed2(out, id_key, &type, 1, data, n);
+	cf_mac2(out, id_key, &type, 1, data, n);
 }
 
 void
@@ -161,7 +165,14 @@ cf_pack_writer_new(const uint8_t repo_pk[CF_BOX_PK_BYTES],
 		if (ZSTD_isError(ZSTD_CCtx_setParameter(w->cctx,
 		    ZSTD_c_compressionLevel, zstd_level)) ||
 		    ZSTD_isError(ZSTD_CCtx_setParameter(w->cctx,
-		    ZSTD_c_contentSizeFlag, 1))) {
+		    ZSTD_c_contentSizeFlag, 1)) ||
+		    (zstd_level == TUNED_LEVEL && (
+		    ZSTD_isError(ZSTD_CCtx_setParameter(w->cctx,
+		    ZSTD_c_strategy, ZSTD_fast)) ||
+		    ZSTD_isError(ZSTD_CCtx_setParameter(w->cctx,
+		    ZSTD_c_hashLog, TUNED_HASH_LOG)) ||
+		    ZSTD_isError(ZSTD_CCtx_setParameter(w->cctx,
+		    ZSTD_c_minMatch, TUNED_MIN_MATCH))))) {
 			rc = cf_error_set(CF_ERR_INVALID,
 			    "compression level %d is not supported",
 			    zstd_level);
@@ -183,7 +194,10 @@ err1:
  * compress(w, data, n, dst, cap, written): try zstd on ${data} into ${dst}
  * (${cap} bytes, at least ZSTD_compressBound(n)); *written is how far into
  * ${dst} anything was written.  Returns the frame's size if it saves at
- * least n/32 bytes, else 0 (store the blob as it is).
+ * least n/32 bytes, else 0 (store the blob as it is).  Incompressible data
+ * (photos, compressed imaging) is not sampled first: zstd gives up on it at
+ * about 5 GB/s, so a sample would cost more on compressible data (an extra
+ * 64 KiB of every chunk) than it saves.
  */
 static size_t
 compress(struct cf_pack_writer *w, const uint8_t *data, size_t n,
@@ -194,15 +208,8 @@ compress(struct cf_pack_writer *w, const uint8_t *data, size_t n,
 	*written = 0;
 	if (w->level == 0 || n == 0)
 		return 0;
-	if (n > SAMPLE_ABOVE) {
-		z = ZSTD_compress2(w->cctx, dst, cap, data, SAMPLE_BYTES);
-		*written = ZSTD_isError(z) ? cap : z;
-		if (ZSTD_isError(z) || z + SAMPLE_BYTES / 32 >= SAMPLE_BYTES)
-			return 0;
-	}
 	z = ZSTD_compress2(w->cctx, dst, cap, data, n);
-	if (ZSTD_isError(z) || z > *written)
-		*written = ZSTD_isError(z) ? cap : z;
+	*written = ZSTD_isError(z) ? cap : z;
 	/* An error here can only be memory: storing is always correct. */
 	if (ZSTD_isError(z) || z + n / 32 >= n)
 		return 0;
@@ -300,6 +307,15 @@ cf_pack_writer_size(const struct cf_pack_writer *w)
 }
 
 size_t
+cf_pack_writer_padding(const struct cf_pack_writer *w)
+{
+	uint64_t unpadded = w->len + CF_AEAD_OVERHEAD + 4 +
+	    (uint64_t)w->count * CF_PACK_ENTRY_BYTES + PACK_TRAILER_BYTES;
+
+	return (size_t)(padded_size(w->len, w->count) - unpadded);
+}
+
+size_t
 cf_pack_writer_count(const struct cf_pack_writer *w)
 {
 	return w->count;
@@ -351,7 +367,7 @@ cf_pack_writer_finish(struct cf_pack_writer *w,
 		cf_put_u32(w->buf + w->len, (uint32_t)hlen);
 		w->len += PACK_TRAILER_BYTES;
 		touch(w, w->len);
-		cf_hash(w->pack_id, w->buf, w->len);
+		cf_name_hash(w->pack_id, w->buf, w->len);
 		w->finished = 1;
 	}
 	memcpy(pack_id, w->pack_id, CF_HASH_BYTES);

@@ -123,6 +123,25 @@ cf_packer_add_lane(struct cf_packer *p, unsigned lane, uint8_t type,
 	return cf_pack_writer_add(l->pw[slot], type, id, data, n);
 }
 
+/*
+ * full(p, w): 1 when the pack should be stored: it reached the pack size,
+ * or it is at least half of it and its Padmé padding would be below 0.2 %
+ * of it.  Padding rounds a pack's size up to a multiple of 1/16 to 1/32 of
+ * it; closing where that costs little instead of at a fixed size makes
+ * the repository about 1 % smaller, for packs a little smaller on average.
+ * (A writer's choice: readers see a pack like any other.)
+ */
+static int
+full(const struct cf_packer *p, const struct cf_pack_writer *w)
+{
+	size_t size = cf_pack_writer_size(w);
+
+	if (size >= p->r->cfg.pack_target)
+		return 1;
+	return size >= p->r->cfg.pack_target / 2 &&
+	    cf_pack_writer_padding(w) <= size / 512;
+}
+
 cf_status
 cf_packer_store_full(struct cf_packer *p, unsigned lane)
 {
@@ -133,8 +152,7 @@ cf_packer_store_full(struct cf_packer *p, unsigned lane)
 		return cf_error_set(CF_ERR_INVALID, "no packer lane %u", lane);
 	l = &p->lanes[lane];
 	for (int slot = 0; slot < 2; slot++)
-		if (l->pw[slot] != NULL && cf_pack_writer_size(l->pw[slot]) >=
-		    p->r->cfg.pack_target &&
+		if (l->pw[slot] != NULL && full(p, l->pw[slot]) &&
 		    (rc = store_pack(p, l, slot)) != CF_OK)
 			return rc;
 	return CF_OK;

@@ -98,7 +98,7 @@ repo_get_verified(struct cf_repo *r, const char *name, size_t max,
 	out->max = max;
 	if ((rc = cf_backend_get(r->be, name, 0, CF_BACKEND_TO_END, out)) != CF_OK)
 		return cf_error_prefix("reading %s: ", name);
-	cf_hash(got, out->p, out->len);
+	cf_name_hash(got, out->p, out->len);
 	if (sodium_memcmp(got, want, CF_HASH_BYTES) != 0)
 		return cf_error_set(CF_ERR_CORRUPT,
 		    "object %s does not match its name (damaged or replaced)",
@@ -114,7 +114,7 @@ repo_put_named(struct cf_repo *r, const char *dir, const void *data, size_t n,
 	char name[CF_OBJECT_NAME_MAX];
 	cf_status rc;
 
-	cf_hash(h, data, n);
+	cf_name_hash(h, data, n);
 	repo_object_name(name, sizeof(name), dir, h);
 	rc = cf_backend_put(r->be, name, data, n);
 	if (rc == CF_ERR_EXISTS)

@@ -53,14 +53,14 @@ int repo_parse_object_name(const char *name, const char *dir,
 
 /*
  * repo_get_verified(r, name, max, out): fetch a content-named object and
- * check that its name is the BLAKE2b-256 of its bytes.
+ * check that its name is the SHA-256 of its bytes (cf_name_hash).
  */
 cf_status repo_get_verified(struct cf_repo *r, const char *name, size_t max,
     struct cf_buf *out);
 
 /*
  * repo_put_named(r, dir, data, n, hash): store a content-named object under
- * "<dir>/<hex(BLAKE2b(data))>"; an object already there is fine (same
+ * "<dir>/<hex(SHA-256(data))>"; an object already there is fine (same
  * content by construction).  Sets ${hash} if not NULL.
  */
 cf_status repo_put_named(struct cf_repo *r, const char *dir, const void *data,

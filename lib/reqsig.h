@@ -9,7 +9,7 @@
  *   Coffre-Time       decimal seconds since the epoch: 1 to 20 digits, no
  *                     sign, no leading zero (except "0"), at most 2^64 - 1
  *   Coffre-Nonce      32 lowercase hex: 16 random bytes, never reused
- *   Coffre-Body       64 lowercase hex: unkeyed BLAKE2b-256 of the body (of
+ *   Coffre-Body       64 lowercase hex: SHA-256 of the body (of
  *                     the empty string when there is none)
  *   Coffre-Signature  128 lowercase hex: Ed25519 over the canonical string
  *
@@ -66,9 +66,9 @@
 #define CF_REQSIG_WINDOW 300
 #define CF_REQSIG_NONCE_TTL 900
 
-/* BLAKE2b-256 of the empty string, in hex: Coffre-Body of a bodiless request. */
+/* SHA-256 of the empty string, in hex: Coffre-Body of a bodiless request. */
 #define CF_REQSIG_EMPTY_BODY \
-	"0e5751c026e543b2e8ab2eb06099daa1d1e5df47778f7787faab45cdf12fe3a8"
+	"e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
 
 /* The five header values, NUL-terminated, ready to send. */
 struct cf_reqsig_headers {

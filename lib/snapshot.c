@@ -144,7 +144,7 @@ cf_snapshot_encode(struct cf_snapshot *s, const struct cf_identity *author,
 	cf_aead_seal(o + AEAD_OFF, key, o, HEADER_BYTES,
 	    m.p + SIGN_PREFIX_BYTES, ptlen);
 	sodium_memzero(key, sizeof(key));
-	cf_hash(s->id, o, objlen);
+	cf_name_hash(s->id, o, objlen);
 	out->len += objlen;
 	rc = CF_OK;
 
@@ -290,7 +290,7 @@ cf_snapshot_decode(const uint8_t *p, size_t n,
 		    "not verify: it was not made by the identity it names");
 		goto err;
 	}
-	cf_hash(s->id, p, n);
+	cf_name_hash(s->id, p, n);
 	sodium_memzero(m, SIGN_PREFIX_BYTES + ptlen);
 	free(m);
 	return CF_OK;

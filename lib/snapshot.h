@@ -14,7 +14,7 @@
  *          hostname(str) username(str) npaths(u16) paths(str...)
  *          ntags(u16) tags(str...) files(u64) dirs(u64) bytes(u64)
  *   str = len(u16) 0..4095 + bytes (no NUL); npaths 1..4096, ntags 0..256
- * Object name: "snapshots/" + hex(BLAKE2b-256 of the whole object); that
+ * Object name: "snapshots/" + hex(SHA-256 of the whole object); that
  * hex is the snapshot's id.  The signature sits inside the encryption so
  * the host does not learn who made a backup.
  */
@@ -61,7 +61,7 @@ cf_status cf_snapshot_encode(struct cf_snapshot *s,
 /*
  * cf_snapshot_decode(p, n, repo_pk, repo_sk, s): open, parse and verify the
  * author's signature; fill ${s} (caller frees with cf_snapshot_free) and
- * s->id = BLAKE2b-256(p).  CF_ERR_CORRUPT, CF_ERR_VERSION.
+ * s->id = SHA-256(p) (cf_name_hash).  CF_ERR_CORRUPT, CF_ERR_VERSION.
  */
 cf_status cf_snapshot_decode(const uint8_t *p, size_t n,
     const uint8_t repo_pk[CF_BOX_PK_BYTES],

@@ -346,7 +346,7 @@ start(struct srv_request *rq, struct MHD_Connection *c, const char *method)
 		    len != 0)))
 			return srv_reply_error(rq, c, 400, "bad_request",
 			    "this request takes no body");
-		cf_hash(empty, "", 0);
+		cf_name_hash(empty, "", 0);
 		if (sodium_memcmp(rq->auth.sig.body, empty, sizeof(empty)) != 0)
 			return srv_reply_error(rq, c, 401, "unauthenticated",
 			    "Coffre-Body is not the hash of the empty body");

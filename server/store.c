@@ -224,7 +224,7 @@ srv_upload_begin(struct srv_store *st, const char *tenant,
 		srv_upload_abort(u);
 		return rc;
 	}
-	crypto_generichash_init(&u->hash, NULL, 0, 32);
+	cf_name_hash_init(&u->hash);
 	return CF_OK;
 }
 
@@ -233,7 +233,7 @@ srv_upload_write(struct srv_upload *u, const void *p, size_t n)
 {
 	const uint8_t *b = p;
 
-	crypto_generichash_update(&u->hash, b, n);
+	cf_name_hash_update(&u->hash, b, n);
 	u->bytes += n;
 	while (n > 0) {
 		ssize_t w = write(u->fd, b, n);
@@ -251,7 +251,7 @@ srv_upload_write(struct srv_upload *u, const void *p, size_t n)
 void
 srv_upload_hash(struct srv_upload *u, uint8_t out[32])
 {
-	crypto_generichash_final(&u->hash, out, 32);
+	cf_name_hash_final(&u->hash, out);
 }
 
 void

@@ -9,7 +9,7 @@
  * Directories are 0700, objects 0600.
  *
  * An upload is streamed to tmp/ as it arrives, hashed on the way
- * (unkeyed BLAKE2b-256), fsync'ed, hard-linked to its name (link() fails
+ * (SHA-256, the object's name), fsync'ed, hard-linked to its name (link() fails
  * if the name exists: put-if-absent, atomic), its directory fsync'ed, and
  * the temporary name removed: an object appears whole or not at all, and
  * is durable when srv_upload_commit returns.  Every path is resolved one
@@ -27,7 +27,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include <sodium.h>
+#include "crypto.h"
 
 #include "error.h"
 #include "route.h"
@@ -67,7 +67,7 @@ struct srv_upload {
 	int tmp_fd;             /* the tenant's tmp/ */
 	int fd;                 /* the temporary file */
 	char tmpname[40];
-	crypto_generichash_state hash;
+	struct cf_name_hasher hash;
 	uint64_t bytes;
 };
 

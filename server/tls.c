@@ -136,8 +136,8 @@ pin_of_pem(const char *pem, size_t len, const char *path,
 cf_status
 srv_tls_pin_file(const char *cert_path, char pin[SRV_PIN_LEN + 1])
 {
-	char *pem;
-	size_t len;
+	char *pem = NULL;
+	size_t len = 0;
 	cf_status rc;
 
 	if ((rc = read_file(cert_path, 0, &pem, &len)) != CF_OK)

@@ -30,7 +30,7 @@ client() {
 verify_store() {
 	local bad
 	[[ -d $D/data ]] || return 0
-	bad=$(find "$D/data" -type f -exec b2sum -l 256 {} + | awk -v d="$D/data/" '
+	bad=$(find "$D/data" -type f -exec sha256sum {} + | awk -v d="$D/data/" '
 		{ n = $2; sub(/.*\//, "", n); p = substr($2, length(d) + 1)
 		  if (n != $1 || p != substr(n, 1, 2) "/" n) { print "partial or wrong: " p > "/dev/stderr"; bad++ } }
 		END { print bad + 0 }')
@@ -76,7 +76,7 @@ for round in 1 2 3; do
 	done <"$T/acked"
 	for n in $(shuf -n 3 "$T/acked" 2>/dev/null || head -n 3 "$T/acked"); do
 		expect_status 200 adm --out "$T/got" GET "/v1/clinic/o/$n"
-		[[ "$(b2sum -l 256 "$T/got" | cut -d' ' -f1)" == "${n##*/}" ]] ||
+		[[ "$(sha256sum "$T/got" | cut -d' ' -f1)" == "${n##*/}" ]] ||
 			fail "GET $n after the crash: wrong bytes"
 	done
 	# the listing shows exactly the complete objects

@@ -181,7 +181,7 @@ srv_rss_kb() {
 	awk '/^VmRSS:/ { print $2 }' "/proc/$SRV_PID/status"
 }
 
-# h64 FILE: the 64-hex BLAKE2b-256 content name part of FILE's bytes.
+# h64 FILE: the 64-hex SHA-256 content name part of FILE's bytes.
 h64() {
 	"$COFFRED_REQ" name index "$1" | cut -d/ -f2
 }

@@ -133,15 +133,15 @@ body_read(struct body *b, uint8_t *dst, size_t n)
 static void
 body_hash(struct body *b, uint8_t out[CF_HASH_BYTES])
 {
-	crypto_generichash_state st;
+	struct cf_name_hasher st;
 	uint8_t buf[65536];
 	size_t n;
 
 	b->off = 0;
-	crypto_generichash_init(&st, NULL, 0, CF_HASH_BYTES);
+	cf_name_hash_init(&st);
 	while ((n = body_read(b, buf, sizeof(buf))) > 0)
-		crypto_generichash_update(&st, buf, n);
-	crypto_generichash_final(&st, out, CF_HASH_BYTES);
+		cf_name_hash_update(&st, buf, n);
+	cf_name_hash_final(&st, out);
 	b->off = 0;
 }
 
@@ -195,7 +195,7 @@ content_name(const char *kind, const uint8_t h[CF_HASH_BYTES], char *out,
 
 struct sink {
 	FILE *f;
-	crypto_generichash_state hash;
+	struct cf_name_hasher hash;
 	uint64_t bytes;
 };
 
@@ -207,7 +207,7 @@ write_cb(char *p, size_t size, size_t nmemb, void *arg)
 
 	if (s->f != NULL && fwrite(p, 1, n, s->f) != n)
 		return 0;
-	crypto_generichash_update(&s->hash, (const uint8_t *)p, n);
+	cf_name_hash_update(&s->hash, (const uint8_t *)p, n);
 	s->bytes += n;
 	return n;
 }
@@ -260,7 +260,7 @@ one_request(CURL *h, const struct opts *o, const char *method,
 		if (b != NULL)
 			body_hash(b, bh);
 		else
-			cf_hash(bh, "", 0);
+			cf_name_hash(bh, "", 0);
 		if (o->body_hash_hex != NULL &&
 		    cf_hex_decode(bh, sizeof(bh), o->body_hash_hex) != CF_OK)
 			die("--body-hash: 64 hex digits");
@@ -389,16 +389,16 @@ load_client(void *arg)
 	}
 	setup_tls(h, o);
 	for (unsigned i = 0; i < o->count && now_s() < l->deadline; i++) {
-		struct sink s = { NULL, { { 0 } }, 0 };
+		struct sink s = { .f = NULL };
 		uint8_t hh[CF_HASH_BYTES];
 		long status;
 
 		cf_random(b.p, b.len);
-		cf_hash(hh, b.p, b.len);
+		cf_name_hash(hh, b.p, b.len);
 		content_name("data", hh, names[i], sizeof(names[i]));
 		snprintf(target, sizeof(target), "/v1/%s/o/%s", o->tenant,
 		    names[i]);
-		crypto_generichash_init(&s.hash, NULL, 0, CF_HASH_BYTES);
+		cf_name_hash_init(&s.hash);
 		l->requests++;
 		if (one_request(h, o, "PUT", target, &b, &s, &status, NULL,
 		    NULL) != 0 || status != 201) {
@@ -411,7 +411,7 @@ load_client(void *arg)
 		done = i + 1;
 	}
 	for (unsigned i = 0; i < done && now_s() < l->deadline; i++) {
-		struct sink s = { NULL, { { 0 } }, 0 };
+		struct sink s = { .f = NULL };
 		uint8_t hh[CF_HASH_BYTES];
 		char hex[2 * CF_HASH_BYTES + 1];
 		long status;
@@ -420,7 +420,7 @@ load_client(void *arg)
 			continue;
 		snprintf(target, sizeof(target), "/v1/%s/o/%s", o->tenant,
 		    names[i]);
-		crypto_generichash_init(&s.hash, NULL, 0, CF_HASH_BYTES);
+		cf_name_hash_init(&s.hash);
 		l->requests++;
 		if (one_request(h, o, "GET", target, NULL, &s, &status, NULL,
 		    NULL) != 0 || status != 200) {
@@ -429,7 +429,7 @@ load_client(void *arg)
 			l->errors++;
 			continue;
 		}
-		crypto_generichash_final(&s.hash, hh, CF_HASH_BYTES);
+		cf_name_hash_final(&s.hash, hh);
 		cf_hex_encode(hex, hh, CF_HASH_BYTES);
 		if (strcmp(hex, names[i] + 8) != 0) {
 			fprintf(stderr, "client %u: GET %u: wrong bytes\n",
@@ -610,7 +610,7 @@ main(int argc, char **argv)
 		char name[CF_OBJECT_NAME_MAX + 1];
 		size_t len;
 		uint8_t *p = slurp(pos[2], &len);
-		cf_hash(h, p, len);
+		cf_name_hash(h, p, len);
 		free(p);
 		content_name(pos[1], h, name, sizeof(name));
 		printf("%s\n", name);
@@ -666,10 +666,9 @@ main(int argc, char **argv)
 		curl_easy_setopt(h, CURLOPT_HEADERFUNCTION, header_cb);
 		curl_easy_setopt(h, CURLOPT_HEADERDATA, hout);
 		for (int i = 0; i < o.repeat; i++) {
-			struct sink s = { out, { { 0 } }, 0 };
+			struct sink s = { .f = out };
 			long status;
-			crypto_generichash_init(&s.hash, NULL, 0,
-			    CF_HASH_BYTES);
+			cf_name_hash_init(&s.hash);
 			if (one_request(h, &o, pos[0], target, bp, &s, &status,
 			    i > 0 ? &first : NULL, i == 0 ? &first : NULL) !=
 			    0)

@@ -30,7 +30,7 @@ content_name(char *out, size_t n, const char *dir, const void *p, size_t len)
 	uint8_t h[CF_HASH_BYTES];
 	char hex[2 * CF_HASH_BYTES + 1];
 
-	cf_hash(h, p, len);
+	cf_name_hash(h, p, len);
 	cf_hex_encode(hex, h, sizeof(h));
 	if (strcmp(dir, "data") == 0)
 		snprintf(out, n, "data/%.2s/%s", hex, hex);

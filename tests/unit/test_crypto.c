@@ -256,6 +256,57 @@ test_hash(void)
 	cf_hash_keyed2(h2, key, "\002", 1, "hello world", 11);
 	CHECK(memcmp(h, h2, sizeof(h)) != 0);
 
+	/* Names: SHA-256 (FIPS 180-4 known answers), whole and streamed. */
+	cf_name_hash(h, "abc", 3);
+	hex_is(h, sizeof(h), "ba7816bf8f01cfea414140de5dae2223"
+	    "b00361a396177a9cb410ff61f20015ad");
+	cf_name_hash(h, "", 0);
+	hex_is(h, sizeof(h), "e3b0c44298fc1c149afbf4c8996fb924"
+	    "27ae41e4649b934ca495991b7852b855");
+	{
+		static uint8_t big[3 * 65536 + 17];
+		struct cf_name_hasher st;
+
+		for (size_t i = 0; i < sizeof(big); i++)
+			big[i] = (uint8_t)(i * 7 + (i >> 9));
+		cf_name_hash(h, big, sizeof(big));
+		crypto_hash_sha256(h2, big, sizeof(big));
+		CHECK(memcmp(h, h2, sizeof(h)) == 0);
+		/* Pieces of every size give the same name. */
+		for (size_t step = 1; step < sizeof(big); step = step * 3 + 1) {
+			cf_name_hash_init(&st);
+			for (size_t off = 0; off < sizeof(big); off += step)
+				cf_name_hash_update(&st, big + off,
+				    sizeof(big) - off < step ?
+				    sizeof(big) - off : step);
+			cf_name_hash_final(&st, h2);
+			CHECK(memcmp(h, h2, sizeof(h)) == 0);
+		}
+	}
+
+	/* Blob ids: HMAC-SHA-256 keyed by key over a || b (Python's hmac
+	 * module gives the same answer), checked against libsodium's. */
+	cf_mac2(h, key, &type, 1, "hello world", 11);
+	hex_is(h, sizeof(h), "9b9baf1a4d0e31c7a9752e1ff8483751"
+	    "1900a1a3cacf76dc4936e6110bfcea31");
+	{
+		crypto_auth_hmacsha256_state st;
+
+		crypto_auth_hmacsha256_init(&st, key, sizeof(key));
+		crypto_auth_hmacsha256_update(&st,
+		    (const uint8_t *)"\001hello world", 12);
+		crypto_auth_hmacsha256_final(&st, h2);
+		CHECK(memcmp(h, h2, sizeof(h)) == 0);
+	}
+	cf_mac2(h2, key, "\001hello", 6, " world", 6);
+	CHECK(memcmp(h, h2, sizeof(h)) == 0);
+	cf_mac2(h2, key2, &type, 1, "hello world", 11);
+	CHECK(memcmp(h, h2, sizeof(h)) != 0);
+	cf_mac2(h2, key, "\002", 1, "hello world", 11);
+	CHECK(memcmp(h, h2, sizeof(h)) != 0);
+	cf_name_hash(h2, "\001hello world", 12);
+	CHECK(memcmp(h, h2, sizeof(h)) != 0);
+
 	/* KDF: BLAKE2b keyed by key over the label. */
 	cf_kdf(h, sizeof(h), key, "coffre test label");
 	hex_is(h, sizeof(h), "f6d558e36186a919c21cb35afa582469"

@@ -50,7 +50,7 @@ content_name(char out[CF_OBJECT_NAME_MAX], const char *dir, const void *p,
 	uint8_t h[CF_HASH_BYTES];
 	char hex[2 * CF_HASH_BYTES + 1];
 
-	cf_hash(h, p, n);
+	cf_name_hash(h, p, n);
 	cf_hex_encode(hex, h, sizeof(h));
 	if (strcmp(dir, "data") == 0)
 		snprintf(out, CF_OBJECT_NAME_MAX, "data/%.2s/%s", hex, hex);

@@ -122,7 +122,7 @@ test_roundtrip(void)
 	CHECK_OK(cf_buf_append(&b, "pre", 3));
 	CHECK_OK(cf_snapshot_encode(&s, alice, repo_pk, &b));
 	CHECK(memcmp(s.author, cf_identity_public(alice), 32) == 0);
-	cf_hash(id, b.p + 3, b.len - 3);
+	cf_name_hash(id, b.p + 3, b.len - 3);
 	CHECK(memcmp(id, s.id, sizeof(id)) == 0);
 	CHECK(memcmp(b.p + 3, "COFFRESN\x01\0\0\0\0\0\0\0", 16) == 0);
 	CHECK(memmem(b.p, b.len, "cabinet", 7) == NULL);

@@ -510,7 +510,7 @@ check_object_hash(struct vec *v)
 	uint8_t *data = get_bytes(v, "data", &n);
 
 	if (get_fixed(v, "hash", want, sizeof(want)) == 0 && data != NULL) {
-		cf_hash(got, data, n);
+		cf_name_hash(got, data, n);
 		VCHECK(v, same_bytes(got, want, CF_HASH_BYTES));
 	}
 	free(data);
@@ -881,8 +881,8 @@ check_pack(struct vec *v)
 	VCHECK(v, crypto_scalarmult_base(pk2, sk) == 0 &&
 	    same_bytes(pk, pk2, sizeof(pk)));
 
-	/* Name: data/<first byte>/<hash of the whole pack>. */
-	cf_hash(h, pack, n);
+	/* Name: data/<first byte>/<N = SHA-256 of the whole pack>. */
+	cf_name_hash(h, pack, n);
 	cf_pack_object_name(name, h);
 	VCHECK(v, strcmp(name, want_name) == 0);
 	/* Size: Padmé of the unpadded size. */
@@ -1008,7 +1008,7 @@ check_index_file(struct vec *v)
 	if (file == NULL || want_name == NULL ||
 	    get_fixed(v, "index_key", key, sizeof(key)) != 0)
 		goto out;
-	cf_hash(h, file, n);
+	cf_name_hash(h, file, n);
 	cf_hex_encode(hex, h, sizeof(h));
 	snprintf(name, sizeof(name), "index/%s", hex);
 	VCHECK(v, strcmp(name, want_name) == 0);
@@ -1075,6 +1075,7 @@ check_snapshot(struct vec *v)
 {
 	uint8_t sk[CF_BOX_SK_BYTES], pk[CF_BOX_PK_BYTES];
 	uint8_t tree[CF_HASH_BYTES], author[CF_SIGN_PK_BYTES];
+	uint8_t h[CF_HASH_BYTES];
 	char hex[CF_HASH_BYTES * 2 + 1], name[96], k[32];
 	struct cf_snapshot s;
 	size_t n;
@@ -1091,6 +1092,9 @@ check_snapshot(struct vec *v)
 	    get_fixed(v, "author", author, sizeof(author)) != 0)
 		goto out;
 	CHECK_OK(cf_snapshot_decode(obj, n, pk, sk, &s));
+	/* The id (and name) is N of the whole object, as the decoder says. */
+	cf_name_hash(h, obj, n);
+	VCHECK(v, same_bytes(s.id, h, sizeof(h)));
 	cf_hex_encode(hex, s.id, sizeof(s.id));
 	snprintf(name, sizeof(name), "snapshots/%s", hex);
 	VCHECK(v, strcmp(name, want_name) == 0);
