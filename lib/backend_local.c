@@ -240,6 +240,46 @@ write_all(int fd, const uint8_t *p, size_t n)
 }
 
 /*
+ * write_object(fd, p, n): write the ${n} bytes of a new object into the
+ * empty file ${fd}.  Returns 0 or -1 with errno.
+ *
+ * A large object (a pack) whose bytes are page-aligned goes to the disk
+ * with O_DIRECT, its last partial block through the page cache: copying a
+ * pack into the page cache and writing it back cost 1.5 to 2 s of CPU per
+ * GB here, O_DIRECT 0.06 s, and a backup does not push the practice's
+ * working files out of memory.  The fsync that follows is what makes the
+ * object durable either way.  A file system that refuses O_DIRECT (EINVAL:
+ * some network and FUSE file systems, older tmpfs) is written through the
+ * page cache, from the start.
+ */
+#define DIRECT_ALIGN 4096u
+#define DIRECT_MIN (1024u * 1024)
+
+static int
+write_object(int fd, const uint8_t *p, size_t n)
+{
+	size_t head = n & ~(size_t)(DIRECT_ALIGN - 1);
+	int fl = 0, err;
+
+	if (n < DIRECT_MIN || ((uintptr_t)p & (DIRECT_ALIGN - 1)) != 0 ||
+	    (fl = fcntl(fd, F_GETFL)) < 0 ||
+	    fcntl(fd, F_SETFL, fl | O_DIRECT) != 0)
+		return write_all(fd, p, n);
+	if (write_all(fd, p, head) != 0) {
+		err = errno;
+		if (fcntl(fd, F_SETFL, fl) != 0 || err != EINVAL ||
+		    ftruncate(fd, 0) != 0 || lseek(fd, 0, SEEK_SET) != 0) {
+			errno = err;
+			return -1;
+		}
+		return write_all(fd, p, n);
+	}
+	if (fcntl(fd, F_SETFL, fl) != 0)
+		return -1;
+	return write_all(fd, p + head, n - head);
+}
+
+/*
  * rename_noreplace(l, tname, dfd, last, name): move tmp/${tname} to
  * ${last} in directory ${dfd} (object ${name}) unless that name exists,
  * for file systems without hard links.  Returns 0 or -1 with errno (EEXIST
@@ -349,7 +389,7 @@ local_put(void *ctx, const char *name, const void *data, size_t len)
 		close(dfd);
 		return rc;
 	}
-	if (write_all(fd, data, len) != 0) {
+	if (write_object(fd, data, len) != 0) {
 		rc = io_error(l, "cannot write", name, errno);
 		close(fd);
 		goto err;

@@ -52,6 +52,8 @@
 #define CF_BLOB_MAX (64u * 1024 * 1024)
 /* Largest pack any reader accepts. */
 #define CF_PACK_MAX (256u * 1024 * 1024)
+/* A finished pack's bytes start on a boundary of this many bytes (a page). */
+#define CF_PACK_BUF_ALIGN 4096u
 /*
  * Default size of a pack in a new repository (docs/performance.md): each
  * worker holds one pack in memory until it is stored, so this bounds the
@@ -115,8 +117,9 @@ size_t cf_pack_writer_padding(const struct cf_pack_writer *w);
 /*
  * cf_pack_writer_finish(w, pack_id, data, len, entries, count): append the
  * header, padding and trailer; return the pack's bytes, its id and its
- * entries.  The pointers stay valid until the next reset or free.
- * CF_ERR_INVALID if the pack is empty.
+ * entries.  The pointers stay valid until the next reset or free; *data
+ * is aligned on CF_PACK_BUF_ALIGN bytes.  CF_ERR_INVALID if the pack is
+ * empty.
  */
 cf_status cf_pack_writer_finish(struct cf_pack_writer *w,
     uint8_t pack_id[CF_HASH_BYTES], const uint8_t **data, size_t *len,

@@ -66,7 +66,10 @@ room(struct cf_pack_writer *w, size_t need)
 	cap = want + want / 8;
 	if (cap > CF_PACK_MAX + (size_t)CF_PACK_MAX / 8)
 		cap = want;
-	if ((q = malloc(cap)) == NULL)
+	/* Page-aligned, so that a local backend can hand the pack to the
+	 * disk without the page cache (backend_local.c, write_object). */
+	cap = (cap + CF_PACK_BUF_ALIGN - 1) & ~(size_t)(CF_PACK_BUF_ALIGN - 1);
+	if ((q = aligned_alloc(CF_PACK_BUF_ALIGN, cap)) == NULL)
 		return cf_error_set(CF_ERR_NOMEM, "out of memory (%zu bytes)",
 		    cap);
 	if (w->len > 0)

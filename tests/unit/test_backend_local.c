@@ -631,6 +631,20 @@ test_symlinked_dirs(void)
 	rm_rf(bait);
 }
 
+#if defined(__x86_64__)
+/* install_filter(f, n): this process from now on runs under filter f. */
+static int
+install_filter(struct sock_filter *f, size_t n)
+{
+	struct sock_fprog prog = { .len = (unsigned short)n, .filter = f };
+
+	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0 ||
+	    prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, &prog) != 0)
+		return -1;
+	return 0;
+}
+#endif
+
 /*
  * deny_links(): in this process, make link/linkat fail with ENOSYS (as on
  * some FUSE mounts) and renameat2 with flags fail with ENOSYS (old
@@ -658,15 +672,7 @@ deny_links(void)
 		BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ERRNO | ENOSYS),
 		BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
 	};
-	struct sock_fprog prog = {
-		.len = (unsigned short)(sizeof(f) / sizeof(f[0])),
-		.filter = f,
-	};
-
-	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0 ||
-	    prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, &prog) != 0)
-		return -1;
-	return 0;
+	return install_filter(f, sizeof(f) / sizeof(f[0]));
 #else
 	return -1;
 #endif
@@ -724,6 +730,120 @@ test_no_links(void)
 	rm_rf(repo);
 }
 
+/*
+ * deny_direct(): make fcntl(F_SETFL) with O_DIRECT fail with EINVAL, as on
+ * a file system without O_DIRECT.  0 when in place, -1 without seccomp.
+ */
+static int
+deny_direct(void)
+{
+#if defined(__x86_64__)
+	struct sock_filter f[] = {
+		BPF_STMT(BPF_LD | BPF_W | BPF_ABS,
+		    offsetof(struct seccomp_data, arch)),
+		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, AUDIT_ARCH_X86_64, 1, 0),
+		BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
+		BPF_STMT(BPF_LD | BPF_W | BPF_ABS,
+		    offsetof(struct seccomp_data, nr)),
+		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, SYS_fcntl, 1, 0),
+		BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
+		BPF_STMT(BPF_LD | BPF_W | BPF_ABS,
+		    offsetof(struct seccomp_data, args[1])),
+		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, F_SETFL, 1, 0),
+		BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
+		BPF_STMT(BPF_LD | BPF_W | BPF_ABS,
+		    offsetof(struct seccomp_data, args[2])),
+		BPF_JUMP(BPF_JMP | BPF_JSET | BPF_K, O_DIRECT, 0, 1),
+		BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ERRNO | EINVAL),
+		BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
+	};
+	return install_filter(f, sizeof(f) / sizeof(f[0]));
+#else
+	return -1;
+#endif
+}
+
+/* put_large(b, i, p, n): store p[0..n) as pack i, read it back whole. */
+static int
+put_large(struct cf_backend *b, unsigned i, const uint8_t *p, size_t n)
+{
+	char name[80];
+	struct cf_buf got;
+	uint64_t size = 0;
+	int same;
+
+	snprintf(name, sizeof(name), "data/00/00%062x", i);
+	if (cf_backend_put(b, name, p, n) != CF_OK ||
+	    cf_backend_stat(b, name, &size) != CF_OK || size != n)
+		return 0;
+	cf_buf_init(&got, n + 1);
+	same = cf_backend_get(b, name, 0, CF_BACKEND_TO_END, &got) == CF_OK &&
+	    got.len == n && memcmp(got.p, p, n) == 0;
+	cf_buf_free(&got);
+	return same;
+}
+
+/*
+ * Packs (page-aligned, 1 MiB and more) are written around the page cache,
+ * their last partial block through it; anything else, and everything on a
+ * file system that refuses O_DIRECT, through the page cache.  Every way
+ * must store the same bytes and leave nothing in tmp/.
+ */
+static void
+test_large_objects(void)
+{
+	static const size_t sizes[] = {
+		(1u << 20) - 1, 1u << 20, (1u << 20) + 1, (3u << 20) + 4096,
+		(8u << 20) + 123, (8u << 20) + 4095,
+	};
+	const size_t nsizes = sizeof(sizes) / sizeof(sizes[0]);
+	char repo[256], tmp[512];
+	struct cf_backend *b;
+	uint8_t *buf;
+	unsigned i = 0;
+	pid_t pid;
+	int status = -1;
+
+	path_in(repo, sizeof(repo), base, "large");
+	path_in(tmp, sizeof(tmp), repo, "tmp");
+	buf = aligned_alloc(4096, (9u << 20));
+	CHECK(buf != NULL);
+	if (buf == NULL)
+		return;
+	cf_random(buf, 9u << 20);
+	CHECK_OK(cf_backend_open(repo, 1, NULL, &b));
+	CHECK_OK(cf_backend_put(b, "config", "c", 1));
+	for (size_t k = 0; k < nsizes; k++) {
+		CHECK(put_large(b, i++, buf, sizes[k]));     /* aligned */
+		CHECK(put_large(b, i++, buf + 1, sizes[k])); /* not aligned */
+	}
+	CHECK(count_entries(tmp) == 0);
+	cf_backend_close(b);
+
+	fflush(NULL);
+	if ((pid = fork()) == 0) {
+		if (deny_direct() != 0)
+			_exit(77);
+		if (cf_backend_open(repo, 0, NULL, &b) != CF_OK)
+			_exit(1);
+		for (size_t k = 0; k < nsizes; k++)
+			CHECK(put_large(b, 1000 + (unsigned)k, buf, sizes[k]));
+		CHECK(count_entries(tmp) == 0);
+		cf_backend_close(b);
+		fflush(NULL);
+		_exit(check_failures == 0 ? 0 : 1);
+	}
+	CHECK(pid > 0 && waitpid(pid, &status, 0) == pid &&
+	    WIFEXITED(status));
+	if (WIFEXITED(status) && WEXITSTATUS(status) == 77)
+		printf("backend_local: no seccomp, O_DIRECT refusal not "
+		    "tested\n");
+	else
+		CHECK(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+	free(buf);
+	rm_rf(repo);
+}
+
 int
 main(void)
 {
@@ -746,6 +866,7 @@ main(void)
 	test_tmp_cleanup();
 	test_symlinked_dirs();
 	test_no_links();
+	test_large_objects();
 	/* No descriptor is leaked, on success or error paths. */
 	CHECK(count_entries("/proc/self/fd") == fds);
 	rm_rf(base);
