@@ -14,7 +14,7 @@
  * streams, coffre compresses each chunk (about 1 MiB) alone.  On the
  * benchmark corpus zstd's fast strategy with a 2^17-entry hash table and
  * 5-byte matches spends 30 % less CPU than zstd's level 3 (double-fast,
- * 2^17 + 2^16 tables) for 0.4 % more bytes (docs/performance.md, section
+ * 2^17 + 2^16 tables) for 0.35 % more bytes (docs/performance.md, section
  * 4).  Other levels are zstd's own.  A reader needs no parameter: every
  * blob is a standard zstd frame.
  */
