@@ -232,33 +232,85 @@ blob_error(const struct cf_pack_entry *e, const char *what)
 	return cf_error_set(CF_ERR_CORRUPT, "blob %s: %s", hex, what);
 }
 
+/* entry_check(e): the limits every stored blob's entry must respect. */
+static cf_status
+entry_check(const struct cf_pack_entry *e)
+{
+	if (e->type != CF_BLOB_DATA && e->type != CF_BLOB_TREE)
+		return blob_error(e, "unknown blob type");
+	if (e->length < PACK_BLOB_MIN)
+		return blob_error(e, "stored blob is too short");
+	if (e->raw_length > CF_BLOB_MAX)
+		return blob_error(e, "blob is larger than any coffre writes");
+	/*
+	 * A writer stores a blob compressed only if that makes it smaller, so
+	 * no stored blob exceeds its data by more than the fixed overhead.
+	 */
+	if (e->length > (uint64_t)e->raw_length + PACK_BLOB_MIN)
+		return blob_error(e, "stored blob is larger than its data");
+	return CF_OK;
+}
+
+/*
+ * blob_plain(r, e, id_key, plain, plen, zdst, data): from a blob's decrypted
+ * plaintext (compression byte, body), its data: the body itself when stored,
+ * else decompressed into ${zdst} (raw_length bytes; used only then); checked
+ * against its id.  *data points at the data on success; on a mismatch the
+ * data is wiped.
+ */
+static cf_status
+blob_plain(struct cf_blob_reader *r, const struct cf_pack_entry *e,
+    const uint8_t id_key[CF_KEY_BYTES], uint8_t *plain, size_t plen,
+    uint8_t *zdst, uint8_t **data)
+{
+	uint8_t id[CF_HASH_BYTES], *body = plain + 1, *dst;
+	size_t blen = plen - 1, raw = e->raw_length, z;
+
+	switch (plain[0]) {
+	case PACK_COMP_STORED:
+		if (blen != raw)
+			return blob_error(e, "stored data has the wrong length");
+		dst = body;
+		break;
+	case PACK_COMP_ZSTD:
+		if (ZSTD_getFrameContentSize(body, blen) != raw)
+			return blob_error(e,
+			    "compressed data declares the wrong length");
+		dst = zdst;
+		z = ZSTD_decompressDCtx(r->dctx, dst, raw, body, blen);
+		if (ZSTD_isError(z) || z != raw) {
+			if (raw > 0)
+				sodium_memzero(dst, raw);
+			return blob_error(e,
+			    "compressed data does not decompress");
+		}
+		break;
+	default:
+		return blob_error(e, "unknown compression");
+	}
+	cf_blob_id(id, id_key, e->type, dst, raw);
+	if (sodium_memcmp(id, e->id, CF_HASH_BYTES) != 0) {
+		if (raw > 0)
+			sodium_memzero(dst, raw);
+		return blob_error(e, "blob content does not match its id");
+	}
+	*data = dst;
+	return CF_OK;
+}
+
 cf_status
 cf_blob_read(struct cf_blob_reader *r,
     const uint8_t pack_key[CF_KEY_BYTES], const uint8_t id_key[CF_KEY_BYTES],
     const struct cf_pack_entry *entry, const uint8_t *stored,
     struct cf_buf *out)
 {
-	uint8_t ad[PACK_BLOB_AD_BYTES], id[CF_HASH_BYTES], dummy;
-	const uint8_t *body;
-	size_t plen, blen, raw = entry->raw_length, z;
-	uint8_t *dst;
+	uint8_t ad[PACK_BLOB_AD_BYTES], dummy, *dst, *data;
+	size_t plen, raw = entry->raw_length;
 	cf_status rc;
 
 	cf_buf_reset(out);
-	if (entry->type != CF_BLOB_DATA && entry->type != CF_BLOB_TREE)
-		return blob_error(entry, "unknown blob type");
-	if (entry->length < PACK_BLOB_MIN)
-		return blob_error(entry, "stored blob is too short");
-	if (raw > CF_BLOB_MAX)
-		return blob_error(entry,
-		    "blob is larger than any coffre writes");
-	/*
-	 * A writer stores a blob compressed only if that makes it smaller, so
-	 * no stored blob exceeds its data by more than the fixed overhead.
-	 */
-	if (entry->length > raw + PACK_BLOB_MIN)
-		return blob_error(entry, "stored blob is larger than its data");
-
+	if ((rc = entry_check(entry)) != CF_OK)
+		return rc;
 	plen = entry->length - CF_AEAD_OVERHEAD;
 	cf_buf_reset(&r->plain);
 	if ((rc = cf_buf_reserve(&r->plain, plen)) != CF_OK)
@@ -275,38 +327,11 @@ cf_blob_read(struct cf_blob_reader *r,
 		return rc;
 	/* An empty blob may leave out->p NULL: give zstd a real pointer. */
 	dst = out->p != NULL ? out->p : &dummy;
-	body = r->plain.p + 1;
-	blen = plen - 1;
-	switch (r->plain.p[0]) {
-	case PACK_COMP_STORED:
-		if (blen != raw)
-			return blob_error(entry,
-			    "stored data has the wrong length");
-		if (raw > 0)
-			memcpy(dst, body, raw);
-		break;
-	case PACK_COMP_ZSTD:
-		if (ZSTD_getFrameContentSize(body, blen) != raw)
-			return blob_error(entry,
-			    "compressed data declares the wrong length");
-		z = ZSTD_decompressDCtx(r->dctx, dst, raw, body, blen);
-		if (ZSTD_isError(z) || z != raw) {
-			if (raw > 0)
-				sodium_memzero(dst, raw);
-			return blob_error(entry,
-			    "compressed data does not decompress");
-		}
-		break;
-	default:
-		return blob_error(entry, "unknown compression");
-	}
-
-	cf_blob_id(id, id_key, entry->type, dst, raw);
-	if (sodium_memcmp(id, entry->id, CF_HASH_BYTES) != 0) {
-		if (raw > 0)
-			sodium_memzero(dst, raw);
-		return blob_error(entry, "blob content does not match its id");
-	}
+	if ((rc = blob_plain(r, entry, id_key, r->plain.p, plen, dst,
+	    &data)) != CF_OK)
+		return rc;
+	if (data != dst && raw > 0)
+		memcpy(dst, data, raw);
 	out->len = raw;
 	return CF_OK;
 }
@@ -316,66 +341,29 @@ cf_blob_open(struct cf_blob_reader *r,
     const uint8_t pack_key[CF_KEY_BYTES], const uint8_t id_key[CF_KEY_BYTES],
     const struct cf_pack_entry *entry, uint8_t *stored, const uint8_t **data)
 {
-	uint8_t ad[PACK_BLOB_AD_BYTES], id[CF_HASH_BYTES];
-	const uint8_t *body;
-	size_t plen, blen, raw = entry->raw_length, z;
-	uint8_t *dst;
+	uint8_t ad[PACK_BLOB_AD_BYTES], *plain;
+	size_t raw = entry->raw_length;
 	cf_status rc;
 
 	*data = NULL;
-	if (entry->type != CF_BLOB_DATA && entry->type != CF_BLOB_TREE)
-		return blob_error(entry, "unknown blob type");
-	if (entry->length < PACK_BLOB_MIN)
-		return blob_error(entry, "stored blob is too short");
-	if (raw > CF_BLOB_MAX)
-		return blob_error(entry,
-		    "blob is larger than any coffre writes");
-	if (entry->length > raw + PACK_BLOB_MIN)
-		return blob_error(entry, "stored blob is larger than its data");
-
-	plen = entry->length - CF_AEAD_OVERHEAD;
+	if ((rc = entry_check(entry)) != CF_OK)
+		return rc;
 	ad[0] = entry->type;
 	memcpy(ad + 1, entry->id, CF_HASH_BYTES);
 	if (cf_aead_open_inplace(stored, pack_key, ad, sizeof(ad),
 	    entry->length) != CF_OK)
 		return blob_error(entry, "authentication failed (damaged or "
 		    "tampered with, or not the blob the index names)");
-	body = stored + CF_NONCE_BYTES + 1;
-	blen = plen - 1;
-	switch (body[-1]) {
-	case PACK_COMP_STORED:
-		if (blen != raw)
-			return blob_error(entry,
-			    "stored data has the wrong length");
-		dst = stored + CF_NONCE_BYTES + 1;
-		break;
-	case PACK_COMP_ZSTD:
-		if (ZSTD_getFrameContentSize(body, blen) != raw)
-			return blob_error(entry,
-			    "compressed data declares the wrong length");
-		cf_buf_reset(&r->raw);
-		if ((rc = cf_buf_reserve(&r->raw, raw ? raw : 1)) != CF_OK)
-			return rc;
-		dst = r->raw.p;
-		z = ZSTD_decompressDCtx(r->dctx, dst, raw, body, blen);
-		if (ZSTD_isError(z) || z != raw) {
-			if (raw > 0)
-				sodium_memzero(dst, raw);
-			return blob_error(entry,
-			    "compressed data does not decompress");
-		}
-		break;
-	default:
-		return blob_error(entry, "unknown compression");
-	}
-
-	cf_blob_id(id, id_key, entry->type, dst, raw);
-	if (sodium_memcmp(id, entry->id, CF_HASH_BYTES) != 0) {
-		if (raw > 0)
-			sodium_memzero(dst, raw);
-		return blob_error(entry, "blob content does not match its id");
-	}
-	*data = dst;
+	plain = stored + CF_NONCE_BYTES;
+	/* A stored blob is opened where it lies: no buffer for it. */
+	cf_buf_reset(&r->raw);
+	if (plain[0] == PACK_COMP_ZSTD &&
+	    (rc = cf_buf_reserve(&r->raw, raw ? raw : 1)) != CF_OK)
+		return rc;
+	if ((rc = blob_plain(r, entry, id_key, plain,
+	    entry->length - CF_AEAD_OVERHEAD, r->raw.p, &plain)) != CF_OK)
+		return rc;
+	*data = plain;
 	return CF_OK;
 }
 
